@@ -1,0 +1,37 @@
+# ttyrfc: kernel module + userspace helper.
+#   make            build ttyrfc.ko (against KDIR) and the helper tools
+#   make check      unit tests, then the VM suite (boots Debian's kernel in QEMU)
+#   make demo       the README's demo
+
+# Default kernel: the newest Debian headers installed (the host kernel may
+# have none, e.g. in a container); override with KVER= or KDIR=.
+KVER ?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
+	  sed 's,.*/linux-headers-,,' | sort -V | tail -n 1)
+KDIR ?= /lib/modules/$(KVER)/build
+export KVER
+
+.PHONY: all module helper unit check vmtest demo clean
+
+all: module helper
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+helper:
+	$(MAKE) -C userspace-helper
+
+unit:
+	$(MAKE) -C tests/unit
+
+vmtest: all
+	tests/vm/suite.sh
+
+check: unit vmtest
+
+demo: all
+	tests/demo.sh
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C userspace-helper clean
+	$(MAKE) -C tests/unit clean

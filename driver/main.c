@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ttyrfc: a tty driver whose ports live on an RFC 2217 server.
+ *
+ * The kernel side only does what a tty must do locally; the TCP session
+ * and the protocol are run by the userspace helper ttyrfcd, reached over
+ * the "ttyrfc" generic netlink family. This file holds the module, its
+ * parameters and the registry of ports.
+ */
+#include <linux/ctype.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/tty_driver.h>
+#include <net/genetlink.h>
+
+#include "ttyrfc.h"
+
+static char *hosts;
+module_param(hosts, charp, 0444);
+MODULE_PARM_DESC(hosts,
+		 "comma-separated host:port list, one /dev/ttyRFC<n> each");
+
+static unsigned int ports_max = 64;
+module_param(ports_max, uint, 0444);
+MODULE_PARM_DESC(ports_max, "number of minors reserved (1-256, default 64)");
+
+struct tty_driver *ttyrfc_driver;
+
+/* The registry holds one reference on each port; lookups take their own. */
+static DEFINE_MUTEX(ports_lock);
+static DEFINE_IDR(ports);
+
+struct ttyrfc_port *ttyrfc_port_get(unsigned int index)
+{
+	struct ttyrfc_port *p;
+
+	mutex_lock(&ports_lock);
+	p = idr_find(&ports, index);
+	if (p && !tty_port_get(&p->port))
+		p = NULL;
+	mutex_unlock(&ports_lock);
+	return p;
+}
+
+/* The port at @index or the next one after it, with a reference. */
+struct ttyrfc_port *ttyrfc_port_next(unsigned int *index)
+{
+	struct ttyrfc_port *p;
+	int id = *index;
+
+	mutex_lock(&ports_lock);
+	for (;;) {
+		p = idr_get_next(&ports, &id);
+		if (!p || tty_port_get(&p->port))
+			break;
+		id++;
+	}
+	mutex_unlock(&ports_lock);
+	*index = id;
+	return p;
+}
+
+void ttyrfc_port_put(struct ttyrfc_port *p)
+{
+	tty_port_put(&p->port);
+}
+
+static ssize_t remote_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct ttyrfc_port *p = dev_get_drvdata(dev);
+
+	if (strchr(p->host, ':'))
+		return sysfs_emit(buf, "[%s]:%u\n", p->host, p->tcp_port);
+	return sysfs_emit(buf, "%s:%u\n", p->host, p->tcp_port);
+}
+static DEVICE_ATTR_RO(remote);
+
+static ssize_t link_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	static const char * const names[] = {
+		[TTYRFC_LINK_DOWN] = "down",
+		[TTYRFC_LINK_CONNECTING] = "connecting",
+		[TTYRFC_LINK_UP] = "up",
+	};
+	struct ttyrfc_port *p = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%s\n", names[READ_ONCE(p->link)]);
+}
+static DEVICE_ATTR_RO(link);
+
+static ssize_t name_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct ttyrfc_port *p = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%s\n", p->name);
+}
+static DEVICE_ATTR_RO(name);
+
+static struct attribute *ttyrfc_dev_attrs[] = {
+	&dev_attr_remote.attr,
+	&dev_attr_link.attr,
+	&dev_attr_name.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(ttyrfc_dev);
+
+/* Returns the new port's index or -errno. */
+int ttyrfc_port_create(const char *host, u16 tcp_port, const char *name,
+		       u32 flags)
+{
+	struct ttyrfc_port *p;
+	struct device *dev;
+	int index, ret;
+
+	if (!*host || strlen(host) > TTYRFC_HOST_MAX || !tcp_port)
+		return -EINVAL;
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	tty_port_init(&p->port);
+	p->port.ops = &ttyrfc_port_ops;
+	init_waitqueue_head(&p->link_wait);
+	strscpy(p->host, host, sizeof(p->host));
+	strscpy(p->name, name, sizeof(p->name));
+	p->tcp_port = tcp_port;
+	p->flags = flags;
+	ret = ttyrfc_queue_init(p);
+	if (ret) {
+		tty_port_destroy(&p->port);
+		kfree(p);
+		return ret;
+	}
+
+	mutex_lock(&ports_lock);
+	index = idr_alloc(&ports, p, 0, ports_max, GFP_KERNEL);
+	mutex_unlock(&ports_lock);
+	if (index < 0) {
+		tty_port_put(&p->port);		/* destruct frees it */
+		return index;
+	}
+	p->index = index;
+
+	dev = tty_port_register_device_attr(&p->port, ttyrfc_driver, index,
+					    NULL, p, ttyrfc_dev_groups);
+	if (IS_ERR(dev)) {
+		mutex_lock(&ports_lock);
+		idr_remove(&ports, index);
+		mutex_unlock(&ports_lock);
+		tty_port_put(&p->port);
+		return PTR_ERR(dev);
+	}
+	p->dev = dev;
+	pr_info("ttyRFC%d: %s:%u%s%s\n", index, host, tcp_port,
+		*name ? " " : "", name);
+	return index;
+}
+
+/* Remove an idle port; an open one is refused with -EBUSY. */
+int ttyrfc_port_destroy(unsigned int index)
+{
+	struct ttyrfc_port *p;
+
+	mutex_lock(&ports_lock);
+	p = idr_find(&ports, index);
+	if (!p) {
+		mutex_unlock(&ports_lock);
+		return -ENODEV;
+	}
+	if (tty_port_users(&p->port) || READ_ONCE(p->active)) {
+		mutex_unlock(&ports_lock);
+		return -EBUSY;
+	}
+	idr_remove(&ports, index);
+	mutex_unlock(&ports_lock);
+
+	/* an open() that raced us sees a hangup, then the device is gone */
+	tty_port_tty_hangup(&p->port, false);
+	tty_unregister_device(ttyrfc_driver, index);
+	tty_port_put(&p->port);
+	return 0;
+}
+
+/* "host:port" or "[v6addr]:port" */
+static int ttyrfc_parse_host(char *s, char **host, u16 *tcp_port)
+{
+	char *colon = strrchr(s, ':');
+
+	if (!colon || colon == s)
+		return -EINVAL;
+	*colon = '\0';
+	if (kstrtou16(colon + 1, 10, tcp_port) || !*tcp_port)
+		return -ERANGE;
+	if (*s == '[') {
+		if (colon[-1] != ']')
+			return -EINVAL;
+		colon[-1] = '\0';
+		s++;
+	}
+	if (!*s || strlen(s) > TTYRFC_HOST_MAX)
+		return -EINVAL;
+	*host = s;
+	return 0;
+}
+
+static int ttyrfc_create_from_param(void)
+{
+	char *list, *cur, *entry, *host;
+	unsigned int n = 0;
+	u16 tcp_port;
+	int ret = 0;
+
+	if (!hosts || !*hosts)
+		return 0;
+	list = kstrdup(hosts, GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	cur = list;
+	while ((entry = strsep(&cur, ",")) != NULL) {
+		entry = strim(entry);
+		n++;
+		if (n > ports_max) {
+			pr_err("hosts=: more than ports_max=%u entries\n",
+			       ports_max);
+			ret = -E2BIG;
+			break;
+		}
+		ret = ttyrfc_parse_host(entry, &host, &tcp_port);
+		if (ret == -ERANGE) {
+			pr_err("hosts=: entry %u: port must be 1-65535\n", n);
+			ret = -EINVAL;
+			break;
+		} else if (ret) {
+			pr_err("hosts=: entry %u \"%s\" is not host:port\n",
+			       n, entry);
+			break;
+		}
+		ret = ttyrfc_port_create(host, tcp_port, "", 0);
+		if (ret < 0) {
+			pr_err("hosts=: entry %u: cannot create port (%d)\n",
+			       n, ret);
+			break;
+		}
+		ret = 0;
+	}
+	kfree(list);
+	return ret;
+}
+
+static void ttyrfc_destroy_all(void)
+{
+	unsigned int index = 0;
+	struct ttyrfc_port *p;
+
+	while ((p = ttyrfc_port_next(&index))) {
+		ttyrfc_port_put(p);
+		ttyrfc_port_destroy(index);
+		index++;
+	}
+}
+
+static int __init ttyrfc_init(void)
+{
+	struct tty_driver *drv;
+	int ret;
+
+	if (!ports_max || ports_max > TTYRFC_PORTS_LIMIT) {
+		pr_err("ports_max=%u: must be 1-%u\n", ports_max,
+		       TTYRFC_PORTS_LIMIT);
+		return -EINVAL;
+	}
+
+	drv = tty_alloc_driver(ports_max, TTY_DRIVER_REAL_RAW |
+			       TTY_DRIVER_DYNAMIC_DEV);
+	if (IS_ERR(drv))
+		return PTR_ERR(drv);
+	drv->driver_name = "ttyrfc";
+	drv->name = "ttyRFC";
+	drv->type = TTY_DRIVER_TYPE_SERIAL;
+	drv->subtype = SERIAL_TYPE_NORMAL;
+	drv->init_termios = tty_std_termios;
+	/* like a USB adapter: 115200 8N1, no modem carrier needed */
+	drv->init_termios.c_cflag = B115200 | CS8 | CREAD | HUPCL | CLOCAL;
+	drv->init_termios.c_ispeed = 115200;
+	drv->init_termios.c_ospeed = 115200;
+	tty_set_operations(drv, &ttyrfc_tty_ops);
+
+	ret = tty_register_driver(drv);
+	if (ret)
+		goto err_put;
+	ttyrfc_driver = drv;
+
+	ret = ttyrfc_queue_setup();
+	if (ret)
+		goto err_unregister;
+	ret = ttyrfc_genl_init();
+	if (ret)
+		goto err_queue;
+	ret = ttyrfc_create_from_param();
+	if (ret)
+		goto err_ports;
+	return 0;
+
+err_ports:
+	ttyrfc_destroy_all();
+	ttyrfc_genl_exit();
+err_queue:
+	ttyrfc_queue_teardown();
+err_unregister:
+	tty_unregister_driver(drv);
+err_put:
+	tty_driver_kref_put(drv);
+	return ret;
+}
+
+static void __exit ttyrfc_exit(void)
+{
+	/* no tty is open here: each open one pins the module */
+	ttyrfc_genl_exit();
+	ttyrfc_destroy_all();
+	ttyrfc_queue_teardown();
+	tty_unregister_driver(ttyrfc_driver);
+	tty_driver_kref_put(ttyrfc_driver);
+	idr_destroy(&ports);
+}
+
+module_init(ttyrfc_init);
+module_exit(ttyrfc_exit);
+
+MODULE_DESCRIPTION("tty ports on RFC 2217 servers, via the ttyrfcd helper");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS_GENL_FAMILY(TTYRFC_GENL_NAME);

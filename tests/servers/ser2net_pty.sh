@@ -1,0 +1,85 @@
+#!/bin/bash
+# tests/servers/ser2net_pty.sh — Debian's ser2net (RFC 2217) in front of a PTY "board".
+#
+#   eval "$(tests/servers/ser2net_pty.sh start [PORT])"   # PORT default 4000
+#   ... test talks rfc2217 to 127.0.0.1:$PORT; reads/writes the board side via $PEER
+#   tests/servers/ser2net_pty.sh stop [PORT]
+#   tests/servers/ser2net_pty.sh status [PORT]
+#
+# start prints (for eval):  PORT=4000 DEV=/tmp/ttyrfc-dev.4000 PEER=/tmp/ttyrfc-peer.4000
+#                           S2N_DIR=/tmp/ttyrfc-s2n.4000
+# Layout: ptypair.py joins two PTYs: ser2net opens DEV (connector serialdev,DEV,
+# 115200n81,local); whatever a client sends arrives, byte-exact, at PEER and whatever
+# is written to PEER goes to the client. Use peer.py on $PEER (sink/source/echo/cat).
+# A PTY has no modem lines: ser2net never acknowledges DTR/RTS there.
+# Logs, config and pids: $S2N_DIR/{ser2net.yaml,ser2net.log,ptypair.log,*.pid}.
+# Env: S2N_OPTS  extra YAML lines for the connection's "options:" block, e.g.
+#                S2N_OPTS=$'    max-connections: 2'
+#      S2N_DEBUG=1 run ser2net with -d (debug I/O into ser2net.log)
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PY=/usr/bin/python3
+
+cmd=${1:-}; PORT=${2:-4000}
+D=/tmp/ttyrfc-s2n.$PORT
+DEV=/tmp/ttyrfc-dev.$PORT
+PEER=/tmp/ttyrfc-peer.$PORT
+
+listening() { ss -Hltn "sport = :$PORT" 2>/dev/null | grep -q .; }
+killpid() {
+    local f=$1 p
+    [ -s "$f" ] || return 0
+    p=$(cat "$f")
+    kill "$p" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+    rm -f "$f"
+}
+
+case $cmd in
+start)
+    if listening; then echo "ser2net_pty.sh: port $PORT already in use" >&2; exit 1; fi
+    mkdir -p "$D"
+    [ -d /run/lock ] || mkdir -p /run/lock   # ser2net's UUCP lock dir (fresh /run in the VM)
+    setsid "$PY" "$HERE/ptypair.py" --dev "$DEV" --peer "$PEER" </dev/null >"$D/ptypair.log" 2>&1 &
+    echo $! > "$D/ptypair.pid"
+    for _ in $(seq 100); do [ -L "$DEV" ] && [ -L "$PEER" ] && break; sleep 0.05; done
+    [ -L "$DEV" ] || { echo "ser2net_pty.sh: ptypair did not start:" >&2; cat "$D/ptypair.log" >&2; exit 1; }
+    cat > "$D/ser2net.yaml" <<YAML
+%YAML 1.1
+---
+connection: &ttyrfc$PORT
+  accepter: telnet(rfc2217),tcp,127.0.0.1,$PORT
+  connector: serialdev,$DEV,115200n81,local
+  enable: on
+  options:
+    kickolduser: true
+    chardelay: false
+    dev-to-net-bufsize: 65536
+    net-to-dev-bufsize: 65536
+    max-connections: 1
+    mdns: false
+${S2N_OPTS:-}
+YAML
+    dbg=-n; [ "${S2N_DEBUG:-0}" = 1 ] && dbg=-d
+    setsid ser2net $dbg -c "$D/ser2net.yaml" -P "$D/ser2net.pidfile" </dev/null >"$D/ser2net.log" 2>&1 &
+    echo $! > "$D/ser2net.pid"
+    for _ in $(seq 100); do listening && break; sleep 0.05; done
+    if ! listening; then
+        echo "ser2net_pty.sh: ser2net is not listening on 127.0.0.1:$PORT:" >&2
+        cat "$D/ser2net.log" >&2
+        killpid "$D/ser2net.pid"; killpid "$D/ptypair.pid"; exit 1
+    fi
+    echo "PORT=$PORT DEV=$DEV PEER=$PEER S2N_DIR=$D"
+    ;;
+stop)
+    killpid "$D/ser2net.pid"
+    killpid "$D/ptypair.pid"
+    rm -f "$DEV" "$PEER"
+    ;;
+status)
+    listening && echo "ser2net listening on 127.0.0.1:$PORT (dev $DEV, peer $PEER)" || { echo "not running"; exit 1; }
+    ;;
+*)
+    sed -n '2,20p' "$0" >&2; exit 2 ;;
+esac

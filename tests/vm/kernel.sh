@@ -1,0 +1,61 @@
+#!/bin/bash
+# tests/vm/kernel.sh — fetch and unpack the Debian kernel image the VM suite boots.
+#
+# Usage: tests/vm/kernel.sh            # prepare, then print the cache dir
+#        eval "$(tests/vm/kernel.sh --env)"   # sets KVER, KDIR, VMLINUZ, KMODDIR
+#
+# Env:   KVER               kernel version (default: newest /usr/src/linux-headers-*-amd64)
+#        TTYRFC_VM_CACHE    cache root (default: $REPO/build/vm); image lands in $TTYRFC_VM_CACHE/$KVER
+# Result: $KDIR/vmlinuz, $KDIR/lib/modules/$KVER/, $KDIR/boot/config-$KVER. Idempotent.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+if [ -z "${KVER:-}" ]; then
+    hdr=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1 || true)
+    [ -n "$hdr" ] || { echo "kernel.sh: no /usr/src/linux-headers-*-amd64; run tests/vm/deps.sh or set KVER" >&2; exit 1; }
+    KVER=${hdr#/usr/src/linux-headers-}
+fi
+CACHE=${TTYRFC_VM_CACHE:-$REPO/build/vm}
+KDIR=$CACHE/$KVER
+
+log() { echo "kernel.sh: $*" >&2; }
+
+if [ ! -s "$KDIR/vmlinuz" ] || [ ! -f "$KDIR/lib/modules/$KVER/modules.dep" ]; then
+    mkdir -p "$KDIR/deb"
+    deb=$(ls "$KDIR"/deb/linux-image-"$KVER"*.deb 2>/dev/null | head -1 || true)
+    if [ -z "$deb" ]; then
+        log "downloading linux-image-$KVER(-unsigned) into $KDIR/deb"
+        ( cd "$KDIR/deb" &&
+          { apt-get download "linux-image-$KVER-unsigned" >&2 ||
+            apt-get download "linux-image-$KVER" >&2 ||
+            { apt-get update >&2 && { apt-get download "linux-image-$KVER-unsigned" >&2 ||
+                                      apt-get download "linux-image-$KVER" >&2; }; }; } )
+        deb=$(ls "$KDIR"/deb/linux-image-"$KVER"*.deb | head -1)
+    fi
+    log "extracting $(basename "$deb")"
+    rm -rf "$KDIR/x" && mkdir -p "$KDIR/x"
+    dpkg-deb -x "$deb" "$KDIR/x"
+    # Newer packages (sid) put everything under usr/lib.
+    for d in "$KDIR/x/lib/modules/$KVER" "$KDIR/x/usr/lib/modules/$KVER"; do
+        [ -d "$d" ] && { mkdir -p "$KDIR/lib/modules"; rm -rf "$KDIR/lib/modules/$KVER"; mv "$d" "$KDIR/lib/modules/"; break; }
+    done
+    for f in "$KDIR/x/boot/vmlinuz-$KVER" "$KDIR/lib/modules/$KVER/vmlinuz"; do
+        [ -f "$f" ] && { cp "$f" "$KDIR/vmlinuz.tmp"; break; }
+    done
+    for f in "$KDIR/x/boot/config-$KVER" "$KDIR/lib/modules/$KVER/config"; do
+        [ -f "$f" ] && { mkdir -p "$KDIR/boot"; cp "$f" "$KDIR/boot/config-$KVER"; break; }
+    done
+    [ -d "$KDIR/lib/modules/$KVER" ] || { log "no modules dir in $deb"; exit 1; }
+    [ -f "$KDIR/vmlinuz.tmp" ] || { log "no vmlinuz in $deb"; exit 1; }
+    depmod -b "$KDIR" "$KVER"
+    rm -rf "$KDIR/x"
+    mv "$KDIR/vmlinuz.tmp" "$KDIR/vmlinuz"
+    log "ready: $KDIR"
+fi
+
+if [ "${1:-}" = "--env" ]; then
+    printf 'KVER=%q\nKDIR=%q\nVMLINUZ=%q\nKMODDIR=%q\n' "$KVER" "$KDIR" "$KDIR/vmlinuz" "$KDIR/lib/modules/$KVER"
+else
+    echo "$KDIR"
+fi

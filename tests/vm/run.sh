@@ -1,0 +1,139 @@
+#!/bin/bash
+# tests/vm/run.sh SCRIPT [ARGS...] — boot a Debian kernel under QEMU (TCG) with the
+# host's / shared read-only over virtio-9p (+ tmpfs overlay), chroot into it, cd to
+# this repo and run SCRIPT (path relative to the repo or absolute) with ARGS.
+# SCRIPT's stdout/stderr stream to our stdout; our exit code is SCRIPT's.
+#
+# Env:
+#   KVER                 kernel to boot (default: see tests/vm/kernel.sh)
+#   TTYRFC_VM_CACHE      cache root (default $REPO/build/vm)
+#   TTYRFC_VM_TIMEOUT    seconds before the VM is killed (default 900) -> exit 124
+#   TTYRFC_VM_MEM        guest RAM in MiB (default 2048)
+#   TTYRFC_VM_SMP        guest CPUs (default 2)
+#   TTYRFC_VM_APPEND     extra kernel command line
+#   TTYRFC_VM_KEEP       host dir: copy the per-run results dir (logs the script left
+#                        in $TTYRFC_VM_RESULTS) there after the run
+#   TTYRFC_VM_QUIET=1    don't print run.sh's own progress lines (to stderr)
+# All other TTYRFC_* variables, plus V and VERBOSE, are passed into the guest.
+# Inside the guest: TTYRFC_VM=1, TTYRFC_VM_RESULTS=/run/vm-results (RW, host-visible).
+# Exit codes: SCRIPT's; 124 timeout; 125 VM ended without reporting (crash/panic);
+#             126 SCRIPT not found.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE=$REPO/tests/vm
+say() { [ "${TTYRFC_VM_QUIET:-0}" = 1 ] || echo "run.sh: $*" >&2; }
+
+[ $# -ge 1 ] || { echo "usage: $0 SCRIPT [ARGS...]" >&2; exit 2; }
+SCRIPT=$1; shift
+case $SCRIPT in /*) ;; *) SCRIPT=$REPO/$SCRIPT ;; esac
+[ -f "$SCRIPT" ] || { echo "run.sh: no such script: $SCRIPT" >&2; exit 126; }
+
+eval "$("$HERE/kernel.sh" --env)"      # KVER KDIR VMLINUZ KMODDIR
+
+T0=$(date +%s.%N)
+
+# ---------------------------------------------------------------- initramfs
+BUSYBOX=$(command -v busybox || echo /bin/busybox)
+file_is_static() { ! ldd "$1" >/dev/null 2>&1; }
+file_is_static "$BUSYBOX" || { echo "run.sh: $BUSYBOX is not static; install busybox-static" >&2; exit 1; }
+
+INIT_MODULES="virtio_pci 9pnet_virtio 9p overlay virtio_rng"
+mods=()
+for m in $INIT_MODULES; do
+    while read -r kind path _; do
+        [ "$kind" = insmod ] || continue
+        case " ${mods[*]-} " in *" $path "*) ;; *) mods+=("$path") ;; esac
+    done < <(modprobe -d "$KDIR" -S "$KVER" --show-depends "$m")
+done
+
+key=$( { echo "$KVER"; sha256sum "$BUSYBOX" "$HERE/init.sh" "$0"; printf '%s\n' "${mods[@]}"; } | sha256sum | cut -c1-16)
+INITRD=$KDIR/initrd-$key.cpio.gz
+if [ ! -s "$INITRD" ]; then
+    say "building initramfs $INITRD"
+    stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
+    mkdir -p "$stage"/{bin,dev,proc,sys,lower,upper,newroot,results,modules}
+    cp "$BUSYBOX" "$stage/bin/busybox"
+    ln -s busybox "$stage/bin/sh"
+    cp "$HERE/init.sh" "$stage/init"; chmod 755 "$stage/init"
+    : > "$stage/modules/order"
+    for p in "${mods[@]}"; do
+        b=$(basename "$p"); b=${b%.xz}; b=${b%.zst}; b=${b%.gz}
+        case $p in
+            *.xz)  xz -dc "$p" > "$stage/modules/$b" ;;
+            *.zst) zstd -qdc "$p" > "$stage/modules/$b" ;;
+            *.gz)  gzip -dc "$p" > "$stage/modules/$b" ;;
+            *)     cp "$p" "$stage/modules/$b" ;;
+        esac
+        echo "$b" >> "$stage/modules/order"
+    done
+    ( cd "$stage" && find . | sort | cpio -o -H newc --quiet -R 0:0 | gzip -1 ) > "$INITRD.tmp"
+    mv "$INITRD.tmp" "$INITRD"
+    rm -rf "$stage"; trap - EXIT
+    # drop stale initrds for this kernel
+    for f in "$KDIR"/initrd-*.cpio.gz; do [ "$f" = "$INITRD" ] || rm -f "$f"; done
+fi
+
+# ---------------------------------------------------------------- results dir + job
+RES=$(mktemp -d /tmp/ttyrfc-vm.XXXXXX)
+cleanup() {
+    if [ -n "${TTYRFC_VM_KEEP:-}" ]; then mkdir -p "$TTYRFC_VM_KEEP" && cp -a "$RES/." "$TTYRFC_VM_KEEP/" || true; fi
+    rm -rf "$RES"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+{
+    printf 'KVER=%q\nKMODDIR=%q\nREPO=%q\n' "$KVER" "$KMODDIR" "$REPO"
+} > "$RES/vm.conf"
+
+{
+    echo '#!/bin/bash'
+    echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+    echo 'export HOME=/root TERM=${TERM:-dumb} LANG=C.UTF-8 USER=root LOGNAME=root SHELL=/bin/bash'
+    echo 'export TTYRFC_VM=1 TTYRFC_VM_RESULTS=/run/vm-results'
+    printf 'export TTYRFC_REPO=%q\n' "$REPO"
+    while IFS= read -r v; do
+        case $v in TTYRFC_VM_KEEP|TTYRFC_VM_RESULTS|TTYRFC_VM|TTYRFC_REPO) continue ;; esac
+        printf 'export %s=%q\n' "$v" "${!v}"
+    done < <(compgen -e | grep -E '^(TTYRFC_[A-Za-z0-9_]*|V|VERBOSE)$' || true)
+    printf 'cd %q || exit 126\n' "$REPO"
+    if [ -x "$SCRIPT" ]; then printf 'exec %q' "$SCRIPT"; else printf 'exec /bin/bash %q' "$SCRIPT"; fi
+    for a in "$@"; do printf ' %q' "$a"; done
+    echo
+} > "$RES/job.sh"
+chmod 755 "$RES/job.sh"
+
+# ---------------------------------------------------------------- boot
+TIMEOUT=${TTYRFC_VM_TIMEOUT:-900}
+APPEND="console=ttyS0 quiet panic=-1 mitigations=off nokaslr random.trust_cpu=on"
+APPEND+=" i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd 8250.nr_uarts=1 tsc=reliable no_timer_check"
+APPEND+=" rdinit=/init ${TTYRFC_VM_APPEND:-}"
+
+say "booting $KVER (timeout ${TIMEOUT}s): ${SCRIPT#$REPO/} $*"
+set +e
+timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
+    -accel tcg -cpu max -m "${TTYRFC_VM_MEM:-2048}" -smp "${TTYRFC_VM_SMP:-2}" \
+    -nodefaults -no-user-config -display none -no-reboot \
+    -serial stdio -monitor none \
+    -kernel "$VMLINUZ" -initrd "$INITRD" -append "$APPEND" \
+    -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
+    -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
+    -fsdev local,id=results,path="$RES",security_model=none \
+    -device virtio-9p-pci,fsdev=results,mount_tag=results \
+    -device virtio-rng-pci
+qrc=$?
+set -e
+
+T1=$(date +%s.%N)
+dur=$(awk -v a="$T0" -v b="$T1" 'BEGIN{printf "%.1f", b-a}')
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+    echo "run.sh: TIMEOUT after ${TIMEOUT}s (VM killed)" >&2; exit 124
+fi
+if [ ! -s "$RES/rc" ]; then
+    echo "run.sh: VM ended without an exit code (crash/panic?) qemu rc=$qrc after ${dur}s" >&2; exit 125
+fi
+rc=$(cat "$RES/rc")
+[ -s "$RES/boot-time" ] && say "guest reached script at $(cat "$RES/boot-time")s uptime"
+say "script exited $rc; VM total ${dur}s"
+exit "$rc"
