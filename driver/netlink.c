@@ -31,7 +31,7 @@ static const struct nla_policy ttyrfc_policy[TTYRFC_A_MAX + 1] = {
 	[TTYRFC_A_ERRNO]	= NLA_POLICY_RANGE(NLA_U32, 0, MAX_ERRNO),
 	[TTYRFC_A_DATA]		= { .type = NLA_BINARY,
 				    .len = TTYRFC_MAX_DATA },
-	[TTYRFC_A_BYTES]	= NLA_POLICY_MAX(NLA_U32, TTYRFC_MAX_DATA),
+	[TTYRFC_A_BYTES]	= { .type = NLA_U32 },
 	[TTYRFC_A_MSR]		= { .type = NLA_U8 },
 	[TTYRFC_A_LSR]		= { .type = NLA_U8 },
 	[TTYRFC_A_STAT_RECONNECTS]	= { .type = NLA_U32 },
@@ -218,10 +218,7 @@ static int ttyrfc_nl_link(struct sk_buff *skb, struct genl_info *info)
 static int ttyrfc_nl_rx(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ttyrfc_port *p;
-	struct sk_buff *msg;
 	struct nlattr *data;
-	unsigned int room;
-	void *hdr;
 
 	if (!ttyrfc_from_helper(info))
 		return -EPERM;
@@ -231,19 +228,9 @@ static int ttyrfc_nl_rx(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(p))
 		return PTR_ERR(p);
 	data = info->attrs[TTYRFC_A_DATA];
-	room = ttyrfc_rx(p, nla_data(data), nla_len(data));
+	ttyrfc_rx(p, nla_data(data), nla_len(data));
 	ttyrfc_port_put(p);
-
-	msg = genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &ttyrfc_family, 0, TTYRFC_CMD_RX);
-	if (!hdr || nla_put_u32(msg, TTYRFC_A_ROOM, room)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return 0;
 }
 
 static int ttyrfc_nl_tx_done(struct sk_buff *skb, struct genl_info *info)

@@ -80,7 +80,7 @@ void ttyrfc_queue_reset(struct ttyrfc_port *p)
 	p->tx_sent = 0;
 	p->tx_done = 0;
 	p->gen++;
-	p->rx_ready = false;
+	p->rx_notify = false;
 	p->throttled = false;
 	p->rx_blocked = false;
 	spin_unlock_irqrestore(&p->lock, flags);
@@ -267,23 +267,26 @@ static int ttyrfc_tx_ctrl(struct ttyrfc_port *p)
 	return ret;
 }
 
-static int ttyrfc_tx_rx_ready(struct ttyrfc_port *p)
+/* Tell the helper whether it may read from the server. */
+static int ttyrfc_tx_rx_state(struct ttyrfc_port *p)
 {
 	unsigned long flags;
-	bool ready;
+	bool notify, blocked;
 	int ret;
 
 	spin_lock_irqsave(&p->lock, flags);
-	ready = p->rx_ready;
-	p->rx_ready = false;
+	notify = p->rx_notify;
+	blocked = p->rx_blocked;
+	p->rx_notify = false;
 	spin_unlock_irqrestore(&p->lock, flags);
-	if (!ready)
+	if (!notify)
 		return -ENODATA;
 
-	ret = ttyrfc_send_simple(p, TTYRFC_CMD_RX_READY);
+	ret = ttyrfc_send_simple(p, blocked ? TTYRFC_CMD_RX_STOP :
+				 TTYRFC_CMD_RX_READY);
 	if (ret) {
 		spin_lock_irqsave(&p->lock, flags);
-		p->rx_ready = true;
+		p->rx_notify = true;
 		spin_unlock_irqrestore(&p->lock, flags);
 	}
 	return ret;
@@ -297,7 +300,7 @@ static void ttyrfc_tx_work(struct work_struct *work)
 	for (;;) {
 		if (!ttyrfc_helper_present())
 			return;
-		ret = ttyrfc_tx_rx_ready(p);
+		ret = ttyrfc_tx_rx_state(p);
 		if (ret == -ENODATA)
 			ret = ttyrfc_tx_data(p);
 		if (ret == -ENODATA)
@@ -324,7 +327,7 @@ static void ttyrfc_retry_work(struct work_struct *work)
 }
 
 /*
- * The flip buffers were full without the line discipline throttling us (it
+ * The flip buffers ran short without the line discipline throttling us (it
  * only throttles when its own buffer fills), so nothing will call
  * unthrottle: look again shortly. Off the data path; rare.
  */
@@ -332,24 +335,9 @@ static void ttyrfc_rx_poll_work(struct work_struct *work)
 {
 	struct ttyrfc_port *p = container_of(to_delayed_work(work),
 					     struct ttyrfc_port, rx_poll_work);
-	unsigned long flags;
-	bool ready = false;
 
-	if (!READ_ONCE(p->active))
-		return;
-	if (!ttyrfc_rx_room(p)) {
-		ttyrfc_queue_rx_poll(p);
-		return;
-	}
-	spin_lock_irqsave(&p->lock, flags);
-	if (p->rx_blocked && !p->throttled) {
-		p->rx_blocked = false;
-		p->rx_ready = true;
-		ready = true;
-	}
-	spin_unlock_irqrestore(&p->lock, flags);
-	if (ready)
-		ttyrfc_queue_kick(p);
+	if (READ_ONCE(p->active))
+		ttyrfc_rx_check(p);
 }
 
 void ttyrfc_queue_rx_poll(struct ttyrfc_port *p)

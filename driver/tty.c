@@ -21,8 +21,11 @@ module_param(open_timeout, uint, 0644);
 MODULE_PARM_DESC(open_timeout,
 		 "seconds open() waits for the TCP session (default 15)");
 
-/* Keep this much flip-buffer space spare: allocation is in chunks. */
-#define TTYRFC_RX_MARGIN	4096
+/*
+ * Ask the helper to stop reading the server below this much flip-buffer
+ * room: it covers what the helper may send before the stop reaches it.
+ */
+#define TTYRFC_RX_LOW		(8 * TTYRFC_MAX_DATA)
 
 /* RFC 2217 NOTIFY-MODEMSTATE bits */
 #define MSR_CD		0x80
@@ -147,10 +150,10 @@ static int ttyrfc_activate(struct tty_port *port, struct tty_struct *tty)
 	ttyrfc_queue_reset(p);
 	spin_lock_irqsave(&p->lock, flags);
 	ttyrfc_termios_settings(&tty->termios, tty_get_baud_rate(tty), &p->cur);
+	/* DTR/RTS are left as the server has them until dtr_rts() raises them */
 	p->cur.mctrl = 0;
 	c->s = p->cur;
-	c->mask = TTYRFC_SET_LINE | TTYRFC_SET_MCTRL;
-	c->mctrl_mask = TTYRFC_MCTRL_DTR | TTYRFC_MCTRL_RTS;
+	c->mask = TTYRFC_SET_LINE;
 	p->link = TTYRFC_LINK_CONNECTING;
 	p->link_err = 0;
 	p->msr = 0;
@@ -473,23 +476,18 @@ static void ttyrfc_throttle(struct tty_struct *tty)
 	spin_lock_irqsave(&p->lock, flags);
 	p->throttled = true;
 	spin_unlock_irqrestore(&p->lock, flags);
+	ttyrfc_rx_check(p);
 }
 
 static void ttyrfc_unthrottle(struct tty_struct *tty)
 {
 	struct ttyrfc_port *p = tty->driver_data;
 	unsigned long flags;
-	bool tell;
 
 	spin_lock_irqsave(&p->lock, flags);
 	p->throttled = false;
-	tell = p->rx_blocked;
-	p->rx_blocked = false;
-	if (tell)
-		p->rx_ready = true;
 	spin_unlock_irqrestore(&p->lock, flags);
-	if (tell)
-		ttyrfc_queue_kick(p);
+	ttyrfc_rx_check(p);
 }
 
 const struct tty_operations ttyrfc_tty_ops = {
@@ -596,38 +594,50 @@ void ttyrfc_line_changed(struct ttyrfc_port *p, u8 lsr)
 		tty_flip_buffer_push(&p->port);
 }
 
-unsigned int ttyrfc_rx_room(struct ttyrfc_port *p)
+/*
+ * Tell the helper to stop or resume reading the server when the room in
+ * the tty changes sides of TTYRFC_RX_LOW.
+ */
+void ttyrfc_rx_check(struct ttyrfc_port *p)
 {
 	unsigned int room = tty_buffer_space_avail(&p->port);
+	unsigned long flags;
+	bool blocked, notify;
 
-	return room > TTYRFC_RX_MARGIN ? room - TTYRFC_RX_MARGIN : 0;
+	spin_lock_irqsave(&p->lock, flags);
+	blocked = p->throttled || room < TTYRFC_RX_LOW;
+	notify = blocked != p->rx_blocked;
+	if (notify) {
+		p->rx_blocked = blocked;
+		p->rx_notify = true;
+	}
+	spin_unlock_irqrestore(&p->lock, flags);
+
+	if (notify)
+		ttyrfc_queue_kick(p);
+	/* full without a throttle: nothing will call unthrottle, so poll */
+	if (blocked && !READ_ONCE(p->throttled))
+		ttyrfc_queue_rx_poll(p);
 }
 
-/* Data from the server. Returns how much more the tty can take now. */
-unsigned int ttyrfc_rx(struct ttyrfc_port *p, const u8 *data, size_t len)
+/* Data from the server; the helper keeps within the room we advertise. */
+void ttyrfc_rx(struct ttyrfc_port *p, const u8 *data, size_t len)
 {
-	unsigned int room, done = 0;
 	unsigned long flags;
+	unsigned int done = 0;
 
 	if (READ_ONCE(p->active) && len) {
 		done = tty_insert_flip_string(&p->port, data, len);
 		tty_flip_buffer_push(&p->port);
 	}
-	room = ttyrfc_rx_room(p);
 
 	spin_lock_irqsave(&p->lock, flags);
 	p->rx_bytes += done;
 	p->icount.rx += done;
 	p->rx_dropped += len - done;
-	if (p->throttled)
-		room = 0;
-	p->rx_blocked = !room;
 	spin_unlock_irqrestore(&p->lock, flags);
 
-	if (!room && !READ_ONCE(p->throttled))
-		/* flip buffers full but no throttle: poll until they drain */
-		ttyrfc_queue_rx_poll(p);
-	return room;
+	ttyrfc_rx_check(p);
 }
 
 /* A new helper registered: tell it about this port if it is open. */

@@ -24,7 +24,7 @@
 
 #define TTYRFC_HOST_MAX		255
 #define TTYRFC_NAME_MAX		63
-#define TTYRFC_TX_BUF		65536	/* ring size, power of two */
+#define TTYRFC_TX_BUF		TTYRFC_TX_WINDOW /* ring size, power of 2 */
 #define TTYRFC_CTRL_MAX		4096	/* queued control messages per port */
 
 /* Line settings as RFC 2217 wants them; what the helper should apply. */
@@ -83,9 +83,9 @@ struct ttyrfc_port {
 	unsigned int nctrl;
 	u32 gen;		/* bumped when the queue is reset or rewound */
 	struct ttyrfc_ctrl close_ctrl;	/* preallocated: close cannot fail */
-	bool rx_ready;		/* RX_READY event pending */
+	bool rx_notify;		/* RX_STOP/RX_READY event pending */
 	bool throttled;
-	bool rx_blocked;	/* told the helper there is no room */
+	bool rx_blocked;	/* helper told to stop sending */
 	struct work_struct tx_work;
 	struct delayed_work retry_work;
 	struct delayed_work rx_poll_work;
@@ -132,10 +132,10 @@ extern const struct tty_port_operations ttyrfc_port_ops;
 void ttyrfc_link_changed(struct ttyrfc_port *p, u8 state, int err);
 void ttyrfc_modem_changed(struct ttyrfc_port *p, u8 msr);
 void ttyrfc_line_changed(struct ttyrfc_port *p, u8 lsr);
-unsigned int ttyrfc_rx(struct ttyrfc_port *p, const u8 *data, size_t len);
+void ttyrfc_rx(struct ttyrfc_port *p, const u8 *data, size_t len);
 void ttyrfc_port_replay(struct ttyrfc_port *p);
 void ttyrfc_port_helper_gone(struct ttyrfc_port *p);
-unsigned int ttyrfc_rx_room(struct ttyrfc_port *p);
+void ttyrfc_rx_check(struct ttyrfc_port *p);
 
 /* queue.c */
 int ttyrfc_queue_setup(void);

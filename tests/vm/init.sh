@@ -8,7 +8,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 
-fail() { echo "vm-init: $*" >&2; echo 1 > /proc/sys/kernel/sysrq; echo o > /proc/sysrq-trigger; sleep 5; }
+fail() { echo "vm-init: $*" >&2; echo "vm-init: $*" >/dev/ttyS1; echo 1 > /proc/sys/kernel/sysrq; echo o > /proc/sysrq-trigger; sleep 5; }
 
 while read -r m; do insmod /modules/"$m" || fail "insmod $m"; done < /modules/order
 
@@ -50,10 +50,13 @@ ip link set lo up
 chroot $R /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin /bin/sh -c 'modprobe dummy numdummies=0 && ip link add dummy0 type dummy &&
     ip addr add 192.0.2.1/24 dev dummy0 && ip link set dummy0 up' || echo "vm-init: dummy0 setup failed" >&2
 
-stty -F /dev/console -onlcr 2>/dev/null
+# The script talks on ttyS1 (host stdio); ttyS0 is the kernel console (console.log).
+T=/dev/ttyS1
+[ -c $T ] || T=/dev/console
+if [ "$VM_ONLCR" = 1 ]; then stty -F $T onlcr; else stty -F $T -onlcr; fi 2>/dev/null
 cut -d' ' -f1 /proc/uptime > /results/boot-time
 
-chroot $R /usr/bin/env -i TERM=dumb /bin/bash /run/vm-results/job.sh
+chroot $R /usr/bin/env -i TERM=dumb /bin/bash /run/vm-results/job.sh <$T >$T 2>&1
 rc=$?
 echo "$rc" > /results/rc
 sync

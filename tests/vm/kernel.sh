@@ -27,10 +27,10 @@ if [ ! -s "$KDIR/vmlinuz" ] || [ ! -f "$KDIR/lib/modules/$KVER/modules.dep" ]; t
     if [ -z "$deb" ]; then
         log "downloading linux-image-$KVER(-unsigned) into $KDIR/deb"
         ( cd "$KDIR/deb" &&
-          { apt-get download "linux-image-$KVER-unsigned" >&2 ||
-            apt-get download "linux-image-$KVER" >&2 ||
-            { apt-get update >&2 && { apt-get download "linux-image-$KVER-unsigned" >&2 ||
-                                      apt-get download "linux-image-$KVER" >&2; }; }; } )
+          { apt-get -o APT::Sandbox::User=root download "linux-image-$KVER-unsigned" >&2 ||
+            apt-get -o APT::Sandbox::User=root download "linux-image-$KVER" >&2 ||
+            { apt-get update >&2 && { apt-get -o APT::Sandbox::User=root download "linux-image-$KVER-unsigned" >&2 ||
+                                      apt-get -o APT::Sandbox::User=root download "linux-image-$KVER" >&2; }; }; } )
         deb=$(ls "$KDIR"/deb/linux-image-"$KVER"*.deb | head -1)
     fi
     log "extracting $(basename "$deb")"

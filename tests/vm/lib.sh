@@ -1,4 +1,5 @@
 # tests/vm/lib.sh — tiny TAP-ish helpers for in-VM test scripts (bash).
+# shellcheck shell=bash
 #
 #   . "$(dirname "$0")/lib.sh"     (or: . tests/vm/lib.sh from the repo root)
 #   t_ok NAME                  record a pass:  "ok N - NAME"

@@ -14,6 +14,8 @@
 #   TTYRFC_VM_KEEP       host dir: copy the per-run results dir (logs the script left
 #                        in $TTYRFC_VM_RESULTS) there after the run
 #   TTYRFC_VM_QUIET=1    don't print run.sh's own progress lines (to stderr)
+#   TTYRFC_VM_CONSOLE=1 also stream the kernel console (ttyS0) to stdout; otherwise
+#                        it goes to a log whose tail is printed when the script fails/crashes
 # All other TTYRFC_* variables, plus V and VERBOSE, are passed into the guest.
 # Inside the guest: TTYRFC_VM=1, TTYRFC_VM_RESULTS=/run/vm-results (RW, host-visible).
 # Exit codes: SCRIPT's; 124 timeout; 125 VM ended without reporting (crash/panic);
@@ -67,11 +69,11 @@ if [ ! -s "$INITRD" ]; then
         esac
         echo "$b" >> "$stage/modules/order"
     done
-    ( cd "$stage" && find . | sort | cpio -o -H newc --quiet -R 0:0 | gzip -1 ) > "$INITRD.tmp"
-    mv "$INITRD.tmp" "$INITRD"
+    ( cd "$stage" && find . | sort | cpio -o -H newc --quiet -R 0:0 | gzip -1 ) > "$INITRD.tmp$$"
+    mv "$INITRD.tmp$$" "$INITRD"
     rm -rf "$stage"; trap - EXIT
-    # drop stale initrds for this kernel
-    for f in "$KDIR"/initrd-*.cpio.gz; do [ "$f" = "$INITRD" ] || rm -f "$f"; done
+    # drop stale initrds for this kernel (old enough not to be in use by a parallel run)
+    find "$KDIR" -maxdepth 1 -name 'initrd-*.cpio.gz*' -mmin +60 ! -path "$INITRD" -delete
 fi
 
 # ---------------------------------------------------------------- results dir + job
@@ -85,6 +87,8 @@ trap 'exit 130' INT TERM
 
 {
     printf 'KVER=%q\nKMODDIR=%q\nREPO=%q\n' "$KVER" "$KMODDIR" "$REPO"
+    # keep the guest's \n -> \r\n mapping only when a human is watching a terminal
+    if [ -t 1 ]; then echo VM_ONLCR=1; else echo VM_ONLCR=0; fi
 } > "$RES/vm.conf"
 
 {
@@ -107,15 +111,22 @@ chmod 755 "$RES/job.sh"
 # ---------------------------------------------------------------- boot
 TIMEOUT=${TTYRFC_VM_TIMEOUT:-900}
 APPEND="console=ttyS0 quiet panic=-1 mitigations=off nokaslr random.trust_cpu=on"
-APPEND+=" i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd 8250.nr_uarts=1 tsc=reliable no_timer_check"
+APPEND+=" i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd 8250.nr_uarts=2 tsc=reliable no_timer_check"
 APPEND+=" rdinit=/init ${TTYRFC_VM_APPEND:-}"
 
+# ttyS0 = kernel console -> $RES/console.log (or also stdout with TTYRFC_VM_CONSOLE=1)
+# ttyS1 = the script's stdin/stdout/stderr <-> our stdio
+if [ "${TTYRFC_VM_CONSOLE:-0}" = 1 ]; then
+    SERIAL=(-chardev stdio,id=out,mux=on,logfile="$RES/console.log" -serial chardev:out -serial chardev:out)
+else
+    SERIAL=(-chardev file,id=con,path="$RES/console.log" -serial chardev:con -serial stdio)
+fi
 say "booting $KVER (timeout ${TIMEOUT}s): ${SCRIPT#$REPO/} $*"
 set +e
 timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
     -accel tcg -cpu max -m "${TTYRFC_VM_MEM:-2048}" -smp "${TTYRFC_VM_SMP:-2}" \
     -nodefaults -no-user-config -display none -no-reboot \
-    -serial stdio -monitor none \
+    "${SERIAL[@]}" -monitor none \
     -kernel "$VMLINUZ" -initrd "$INITRD" -append "$APPEND" \
     -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
     -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
@@ -127,13 +138,21 @@ set -e
 
 T1=$(date +%s.%N)
 dur=$(awk -v a="$T0" -v b="$T1" 'BEGIN{printf "%.1f", b-a}')
+console_tail() {
+    [ "${TTYRFC_VM_CONSOLE:-0}" = 1 ] && return 0
+    echo "run.sh: --- last kernel console lines ($1) ---" >&2
+    tail -n "${TTYRFC_VM_CONSOLE_LINES:-60}" "$RES/console.log" 2>/dev/null | tr -d '\r' >&2
+    echo "run.sh: --- end of kernel console ---" >&2
+}
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
-    echo "run.sh: TIMEOUT after ${TIMEOUT}s (VM killed)" >&2; exit 124
+    echo "run.sh: TIMEOUT after ${TIMEOUT}s (VM killed)" >&2; console_tail timeout; exit 124
 fi
 if [ ! -s "$RES/rc" ]; then
-    echo "run.sh: VM ended without an exit code (crash/panic?) qemu rc=$qrc after ${dur}s" >&2; exit 125
+    echo "run.sh: VM ended without an exit code (crash/panic?) qemu rc=$qrc after ${dur}s" >&2
+    console_tail crash; exit 125
 fi
 rc=$(cat "$RES/rc")
+[ "$rc" = 0 ] || console_tail "exit $rc"
 [ -s "$RES/boot-time" ] && say "guest reached script at $(cat "$RES/boot-time")s uptime"
 say "script exited $rc; VM total ${dur}s"
 exit "$rc"

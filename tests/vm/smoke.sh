@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/vm/smoke.sh — proves the VM harness: run with  tests/vm/run.sh tests/vm/smoke.sh
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 . tests/vm/lib.sh
 PY=/usr/bin/python3
 
@@ -29,7 +29,7 @@ else
     t_fail "ser2net listening" "$out"
 fi
 
-pp=$($PY tests/servers/ptypair.py --dev /tmp/pm-dev --peer /tmp/pm-peer </dev/null 2>&1 >/tmp/pp.out & echo $!)
+$PY tests/servers/ptypair.py --dev /tmp/pm-dev --peer /tmp/pm-peer </dev/null >/tmp/pp.out 2>&1 & pp=$!
 for _ in $(seq 50); do [ -L /tmp/pm-peer ] && break; sleep 0.1; done
 $PY tests/servers/pm_server.py -p 4001 /tmp/pm-dev >/tmp/pm.out 2>&1 & pm=$!
 for _ in $(seq 50); do grep -q LISTENING /tmp/pm.out && break; sleep 0.1; done

@@ -8,12 +8,16 @@
  * synchronously (the kernel runs them in the sender's context).
  *
  * Data flow control:
- *  - kernel -> helper: the kernel sends at most TTYRFC_A_CREDIT bytes of
- *    unconfirmed TX data per port; the helper returns credit with
- *    TTYRFC_CMD_TX_DONE once it has written the bytes to its socket.
- *  - helper -> kernel: every TTYRFC_CMD_RX reply carries TTYRFC_A_ROOM, the
- *    number of bytes the tty can take now. At 0 the helper stops reading the
- *    TCP socket until TTYRFC_CMD_RX_READY arrives.
+ *  - kernel -> helper: the kernel sends at most TTYRFC_TX_WINDOW bytes of
+ *    unconfirmed TX data per port; the helper confirms each TX message with
+ *    TTYRFC_CMD_TX_DONE once it has written its bytes to the TCP socket.
+ *  - helper -> kernel: when the tty runs short of room the kernel sends
+ *    TTYRFC_CMD_RX_STOP; the helper stops reading that port's TCP socket
+ *    until TTYRFC_CMD_RX_READY arrives. The kernel keeps enough spare room
+ *    for what the helper may have in flight.
+ *
+ * Requests from the helper carry no reply on success (errors come back as
+ * netlink errors), so the data path is one message per chunk each way.
  */
 #ifndef _UAPI_LINUX_TTYRFC_H
 #define _UAPI_LINUX_TTYRFC_H
@@ -27,7 +31,7 @@ enum ttyrfc_cmd {
 	/* helper -> kernel */
 	TTYRFC_CMD_HELLO,	/* VERSION; registers the sender as helper */
 	TTYRFC_CMD_LINK,	/* INDEX, LINK_STATE, ERRNO: connect result */
-	TTYRFC_CMD_RX,		/* INDEX, DATA; reply: ROOM */
+	TTYRFC_CMD_RX,		/* INDEX, DATA */
 	TTYRFC_CMD_TX_DONE,	/* INDEX, BYTES: return TX credit */
 	TTYRFC_CMD_STATUS,	/* INDEX, MSR?, LSR?, STAT_RECONNECTS?,
 				 * STAT_PROTO_ERRORS?: what the server said */
@@ -42,6 +46,7 @@ enum ttyrfc_cmd {
 	TTYRFC_CMD_CLOSE,	/* INDEX: last close, drop the session */
 	TTYRFC_CMD_TX,		/* INDEX, DATA */
 	TTYRFC_CMD_SET,		/* INDEX + any of the SETTINGS attributes */
+	TTYRFC_CMD_RX_STOP,	/* INDEX: tty is full, stop reading */
 	TTYRFC_CMD_RX_READY,	/* INDEX: tty has room again */
 
 	__TTYRFC_CMD_MAX,
@@ -60,8 +65,6 @@ enum ttyrfc_attr {
 	TTYRFC_A_ERRNO,		/* u32, positive errno of a failed link */
 	TTYRFC_A_DATA,		/* binary */
 	TTYRFC_A_BYTES,		/* u32 */
-	TTYRFC_A_ROOM,		/* u32 */
-	TTYRFC_A_CREDIT,	/* u32 */
 
 	/* settings: sent in OPEN (all) and SET (changed ones only) */
 	TTYRFC_A_BAUD,		/* u32, bits per second */
@@ -104,5 +107,6 @@ enum ttyrfc_link {
 #define TTYRFC_MCTRL_RTS	(1U << 1)
 
 #define TTYRFC_MAX_DATA		16384	/* largest DATA attribute */
+#define TTYRFC_TX_WINDOW	65536	/* unconfirmed TX bytes per port */
 
 #endif /* _UAPI_LINUX_TTYRFC_H */

@@ -1,0 +1,99 @@
+#!/bin/bash
+# The foundation suite, run inside the VM by tests/vm/suite.sh: the module
+# against ttyrfcd and two real RFC 2217 servers (ser2net, pyserial PortManager).
+cd "$(dirname "$0")/../.." || exit 1
+. tests/vm/lib.sh
+PY=/usr/bin/python3
+SIZE=${TTYRFC_XFER_SIZE:-16777216}
+LOG=${TTYRFC_VM_RESULTS:-/tmp}
+HELPER=userspace-helper/ttyrfcd
+
+start_helper() {
+	$HELPER >>"$LOG/ttyrfcd.log" 2>&1 &
+	HELPER_PID=$!
+	for _ in $(seq 50); do
+		grep -q "registered with" "$LOG/ttyrfcd.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+t_dmesg_mark
+insmod ./ttyrfc.ko hosts=127.0.0.1:4000,127.0.0.1:4001,127.0.0.1:4009 ||
+	{ t_fail "insmod"; t_summary; exit 1; }
+
+# 3. no helper: fast ENXIO and one dmesg line naming ttyrfcd
+t_run "open without helper fails with ENXIO within 1 s" \
+	$PY tests/vm/open_err.py /dev/ttyRFC0 ENXIO 1.0
+if dmesg | grep -q "ttyRFC0: no helper registered; start ttyrfcd"; then
+	t_ok "dmesg names ttyrfcd when no helper runs"
+else
+	t_fail "dmesg names ttyrfcd when no helper runs"
+fi
+
+# servers: ser2net on 4000, PortManager on 4001, nothing on 4009
+eval "$(tests/servers/ser2net_pty.sh start 4000)"
+PEER0=$PEER
+$PY tests/servers/ptypair.py --dev /tmp/pm-dev --peer /tmp/pm-peer >"$LOG/ptypair-pm.log" 2>&1 &
+for _ in $(seq 50); do [ -e /tmp/pm-dev ] && break; sleep 0.1; done
+$PY tests/servers/pm_server.py -p 4001 /tmp/pm-dev >"$LOG/pm_server.log" 2>&1 &
+for _ in $(seq 100); do grep -q LISTENING "$LOG/pm_server.log" && break; sleep 0.1; done
+
+start_helper || t_fail "ttyrfcd registers"
+
+# 1, 2: bulk data both ways, byte-exact, through each server
+T_VERBOSE=1 t_run "16 MiB each way through ser2net, byte-exact" \
+	$PY tests/vm/xfer.py /dev/ttyRFC0 "$PEER0" "$SIZE"
+T_VERBOSE=1 t_run "16 MiB each way through PortManager, byte-exact" \
+	$PY tests/vm/xfer.py /dev/ttyRFC1 /tmp/pm-peer "$SIZE"
+
+# 4: nobody listens
+t_run "open with no listener fails with ECONNREFUSED" \
+	$PY tests/vm/open_err.py /dev/ttyRFC2 ECONNREFUSED 6
+
+# 5: helper killed and restarted under an open port
+T_VERBOSE=1 t_run "helper SIGKILLed and restarted: same fd keeps working" \
+	$PY tests/vm/xfer.py /dev/ttyRFC0 "$PEER0" 1048576 \
+	--kill-helper "tests/vm/restart_helper.sh $LOG/ttyrfcd.log"
+HELPER_PID=$(pgrep -n -x ttyrfcd) || true
+
+# 6: module lifetime
+sleep 1000 </dev/ttyRFC0 &
+HOLDER=$!
+sleep 1
+if rmmod ttyrfc 2>/dev/null; then
+	t_fail "rmmod refused while a port is open"
+else
+	t_ok "rmmod refused while a port is open"
+fi
+kill "$HOLDER"; wait "$HOLDER" 2>/dev/null
+sleep 0.5
+t_run "rmmod succeeds after close" rmmod ttyrfc
+load_unload() {
+	for i in $(seq 20); do
+		insmod ./ttyrfc.ko hosts=127.0.0.1:4000,[::1]:4001 || return 1
+		[ -c /dev/ttyRFC1 ] || { echo "no /dev/ttyRFC1 on round $i"; return 1; }
+		rmmod ttyrfc || return 1
+	done
+}
+t_run "load/unload x20" load_unload
+
+# 7: unprivileged callers
+insmod ./ttyrfc.ko hosts=127.0.0.1:4000
+T_VERBOSE=1 t_run "unprivileged user gets EPERM from every netlink command" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	$PY tests/vm/nl_eperm.py
+if setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	userspace-helper/ttyrfcctl add 127.0.0.1:5000 2>"$LOG/ctl.err"; then
+	t_fail "ttyrfcctl add refused for unprivileged user"
+else
+	t_run "ttyrfcctl add refused for unprivileged user" \
+		grep -q "Operation not permitted" "$LOG/ctl.err"
+fi
+
+kill "$HELPER_PID" 2>/dev/null
+rmmod ttyrfc
+
+# 8
+t_dmesg_clean "dmesg has no WARN/BUG/oops after the run"
+t_summary
