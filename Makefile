@@ -26,7 +26,8 @@ unit:
 vmtest: all
 	tests/vm/suite.sh
 
-check: unit vmtest
+check: all
+	tests/check.sh
 
 demo: all
 	tests/demo.sh

@@ -42,9 +42,9 @@ for _ in $(seq 100); do grep -q LISTENING "$LOG/pm_server.log" && break; sleep 0
 start_helper || t_fail "ttyrfcd registers"
 
 # 1, 2: bulk data both ways, byte-exact, through each server
-T_VERBOSE=1 t_run "16 MiB each way through ser2net, byte-exact" \
+T_VERBOSE=1 t_run "$((SIZE >> 20)) MiB each way through ser2net, byte-exact" \
 	$PY tests/vm/xfer.py /dev/ttyRFC0 "$PEER0" "$SIZE"
-T_VERBOSE=1 t_run "16 MiB each way through PortManager, byte-exact" \
+T_VERBOSE=1 t_run "$((SIZE >> 20)) MiB each way through PortManager, byte-exact" \
 	$PY tests/vm/xfer.py /dev/ttyRFC1 /tmp/pm-peer "$SIZE"
 
 # 4: nobody listens
