@@ -10,7 +10,7 @@ KVER ?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
 KDIR ?= /lib/modules/$(KVER)/build
 export KVER
 
-.PHONY: all module helper unit check vmtest demo clean
+.PHONY: all module helper unit deps check vmtest demo clean
 
 all: module helper
 
@@ -26,10 +26,16 @@ unit:
 vmtest: all
 	tests/vm/suite.sh
 
-check: all
+# check and demo install what they need first (Debian packages, as root)
+deps:
+	tests/vm/deps.sh
+
+check: deps
+	$(MAKE) all
 	tests/check.sh
 
-demo: all
+demo: deps
+	$(MAKE) all
 	tests/demo.sh
 
 clean:

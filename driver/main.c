@@ -7,6 +7,8 @@
  * the "ttyrfc" generic netlink family. This file holds the module, its
  * parameters and the registry of ports.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/ctype.h>
 #include <linux/idr.h>
 #include <linux/module.h>
@@ -154,7 +156,7 @@ int ttyrfc_port_create(const char *host, u16 tcp_port, const char *name,
 		return PTR_ERR(dev);
 	}
 	p->dev = dev;
-	pr_info("ttyRFC%d: %s:%u%s%s\n", index, host, tcp_port,
+	pr_info("ttyRFC%d: %s port %u%s%s\n", index, host, tcp_port,
 		*name ? " " : "", name);
 	return index;
 }
@@ -220,7 +222,10 @@ static int ttyrfc_create_from_param(void)
 		return -ENOMEM;
 	cur = list;
 	while ((entry = strsep(&cur, ",")) != NULL) {
+		char shown[40];
+
 		entry = strim(entry);
+		strscpy(shown, entry, sizeof(shown));	/* parsing cuts it */
 		n++;
 		if (n > ports_max) {
 			pr_err("hosts=: more than ports_max=%u entries\n",
@@ -235,7 +240,7 @@ static int ttyrfc_create_from_param(void)
 			break;
 		} else if (ret) {
 			pr_err("hosts=: entry %u \"%s\" is not host:port\n",
-			       n, entry);
+			       n, shown);
 			break;
 		}
 		ret = ttyrfc_port_create(host, tcp_port, "", 0);

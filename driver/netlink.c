@@ -7,6 +7,8 @@
  * notifier: ports stay, queued data is kept, and the next helper to say
  * HELLO is told about every open port again.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
@@ -34,7 +36,6 @@ static const struct nla_policy ttyrfc_policy[TTYRFC_A_MAX + 1] = {
 	[TTYRFC_A_BYTES]	= { .type = NLA_U32 },
 	[TTYRFC_A_MSR]		= { .type = NLA_U8 },
 	[TTYRFC_A_LSR]		= { .type = NLA_U8 },
-	[TTYRFC_A_STAT_RECONNECTS]	= { .type = NLA_U32 },
 	[TTYRFC_A_STAT_PROTO_ERRORS]	= { .type = NLA_U32 },
 };
 
@@ -262,9 +263,6 @@ static int ttyrfc_nl_status(struct sk_buff *skb, struct genl_info *info)
 		ttyrfc_modem_changed(p, nla_get_u8(info->attrs[TTYRFC_A_MSR]));
 	if (info->attrs[TTYRFC_A_LSR])
 		ttyrfc_line_changed(p, nla_get_u8(info->attrs[TTYRFC_A_LSR]));
-	if (info->attrs[TTYRFC_A_STAT_RECONNECTS])
-		WRITE_ONCE(p->reconnects,
-			   nla_get_u32(info->attrs[TTYRFC_A_STAT_RECONNECTS]));
 	if (info->attrs[TTYRFC_A_STAT_PROTO_ERRORS])
 		WRITE_ONCE(p->helper_errors,
 			   nla_get_u32(info->attrs[TTYRFC_A_STAT_PROTO_ERRORS]));

@@ -12,6 +12,8 @@
  * socket (TX_DONE). That confirmation is the kernel->helper credit, and if
  * the helper dies, unconfirmed bytes are simply sent again to its successor.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <net/genetlink.h>
@@ -66,8 +68,31 @@ int ttyrfc_queue_ctrl(struct ttyrfc_port *p, struct ttyrfc_ctrl *c)
 	return ret;
 }
 
-/* Forget everything queued: a new session starts. Caller holds no lock. */
+/*
+ * A new session starts: data of the old one is gone (close drained or
+ * flushed it), but control messages not yet sent, such as its CLOSE and a
+ * HUPCL drop of DTR/RTS, still go out first.
+ */
 void ttyrfc_queue_reset(struct ttyrfc_port *p)
+{
+	struct ttyrfc_ctrl *c;
+	unsigned long flags;
+
+	spin_lock_irqsave(&p->lock, flags);
+	list_for_each_entry(c, &p->ctrl, node)
+		c->seq = 0;
+	p->tx_queued = 0;
+	p->tx_sent = 0;
+	p->tx_done = 0;
+	p->gen++;
+	p->rx_notify = false;
+	p->throttled = false;
+	p->rx_blocked = false;
+	spin_unlock_irqrestore(&p->lock, flags);
+}
+
+/* The port is going away: drop whatever is still queued. */
+static void ttyrfc_queue_drop(struct ttyrfc_port *p)
 {
 	struct ttyrfc_ctrl *c, *tmp;
 	unsigned long flags;
@@ -76,13 +101,6 @@ void ttyrfc_queue_reset(struct ttyrfc_port *p)
 	spin_lock_irqsave(&p->lock, flags);
 	list_splice_init(&p->ctrl, &drop);
 	p->nctrl = 0;
-	p->tx_queued = 0;
-	p->tx_sent = 0;
-	p->tx_done = 0;
-	p->gen++;
-	p->rx_notify = false;
-	p->throttled = false;
-	p->rx_blocked = false;
 	spin_unlock_irqrestore(&p->lock, flags);
 
 	list_for_each_entry_safe(c, tmp, &drop, node) {
@@ -371,7 +389,7 @@ void ttyrfc_queue_free(struct ttyrfc_port *p)
 	cancel_delayed_work_sync(&p->retry_work);
 	cancel_delayed_work_sync(&p->rx_poll_work);
 	cancel_work_sync(&p->tx_work);
-	ttyrfc_queue_reset(p);
+	ttyrfc_queue_drop(p);
 	kvfree(p->buf);
 }
 

@@ -7,6 +7,8 @@
  * cached here and answered from the cache; changes are queued in order with
  * the data.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/sched/signal.h>
 #include <linux/serial.h>

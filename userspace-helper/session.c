@@ -506,9 +506,16 @@ void port_rx_stop(struct port *p, bool stop)
 		return;
 	p->rx_stopped = stop;
 	if (p->state == PORT_UP) {
-		if (!(p->flags & TTYRFC_F_RAW))
-			cmd_u8(p, stop ? RFC2217_FLOWCONTROL_SUSPEND :
-					 RFC2217_FLOWCONTROL_RESUME, 0);
+		if (!(p->flags & TTYRFC_F_RAW)) {
+			uint8_t b[RFC2217_CMD_MAX(0)];
+			uint8_t cmd = stop ? RFC2217_FLOWCONTROL_SUSPEND :
+					     RFC2217_FLOWCONTROL_RESUME;
+
+			/* these two carry no value (RFC 2217) */
+			log_dbg("ttyRFC%u: > %s", p->index,
+				rfc2217_cmd_name(cmd));
+			out_put(p, b, rfc2217_cmd(b, sizeof(b), cmd, NULL, 0));
+		}
 		port_epoll(p, EPOLL_CTL_MOD);
 	}
 }

@@ -82,7 +82,6 @@ static void k_status(struct port *p, int msr, int lsr)
 		mnl_attr_put_u8(nlh, TTYRFC_A_MSR, msr);
 	if (lsr >= 0)
 		mnl_attr_put_u8(nlh, TTYRFC_A_LSR, lsr);
-	mnl_attr_put_u32(nlh, TTYRFC_A_STAT_RECONNECTS, p->reconnects);
 	mnl_attr_put_u32(nlh, TTYRFC_A_STAT_PROTO_ERRORS, p->proto_errors);
 	kernel_send(nlh);
 }

@@ -33,8 +33,8 @@ enum ttyrfc_cmd {
 	TTYRFC_CMD_LINK,	/* INDEX, LINK_STATE, ERRNO: connect result */
 	TTYRFC_CMD_RX,		/* INDEX, DATA */
 	TTYRFC_CMD_TX_DONE,	/* INDEX, BYTES: return TX credit */
-	TTYRFC_CMD_STATUS,	/* INDEX, MSR?, LSR?, STAT_RECONNECTS?,
-				 * STAT_PROTO_ERRORS?: what the server said */
+	TTYRFC_CMD_STATUS,	/* INDEX, MSR?, LSR?, STAT_PROTO_ERRORS?:
+				 * what the server said */
 
 	/* admin (ttyrfcctl) */
 	TTYRFC_CMD_ADD,		/* HOST, PORT, NAME?, FLAGS?; reply: INDEX */
