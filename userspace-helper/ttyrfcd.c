@@ -105,6 +105,47 @@ static struct session_env session_env = {
 };
 const struct session_env *env = &session_env;
 
+static int helper_hello(void);
+
+static int ctrl_name_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type == CTRL_ATTR_FAMILY_NAME || type == CTRL_ATTR_FAMILY_ID)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+/*
+ * The module was unloaded or loaded again (nlctrl notifications): drop
+ * every session with the old module, register with the new one.
+ */
+static void ctrl_event(const struct nlmsghdr *nlh)
+{
+	const struct genlmsghdr *gh = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[CTRL_ATTR_MAX + 1] = { NULL };
+	int i;
+
+	mnl_attr_parse(nlh, sizeof(*gh), ctrl_name_cb, tb);
+	if (!tb[CTRL_ATTR_FAMILY_NAME] ||
+	    strcmp(mnl_attr_get_str(tb[CTRL_ATTR_FAMILY_NAME]),
+		   TTYRFC_GENL_NAME))
+		return;
+	if (gh->cmd == CTRL_CMD_DELFAMILY) {
+		log_msg("the ttyrfc module was unloaded; waiting for it to return");
+		for (i = 0; i < PORTS_LIMIT; i++) {
+			if (ports[i])
+				port_free(ports[i]);
+			ports[i] = NULL;
+		}
+		g.family = 0;
+	} else if (gh->cmd == CTRL_CMD_NEWFAMILY && tb[CTRL_ATTR_FAMILY_ID]) {
+		g.family = mnl_attr_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+		helper_hello();
+	}
+}
+
 static uint8_t attr_u8(const struct nlattr **tb, int type)
 {
 	return mnl_attr_get_u8(tb[type]);
@@ -119,6 +160,10 @@ static int on_event(const struct nlmsghdr *nlh, void *data)
 	struct port *p;
 
 	(void)data;
+	if (nlh->nlmsg_type == GENL_ID_CTRL) {
+		ctrl_event(nlh);
+		return MNL_CB_OK;
+	}
 	if (nlh->nlmsg_type == NLMSG_ERROR) {
 		if (genl_error(&g, nlh))
 			log_msg("kernel refused a message: %s", g.err);
@@ -246,10 +291,27 @@ static int kernel_read(void)
 	return 0;
 }
 
-static int helper_register(void)
+static int helper_hello(void)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
+	int ret;
+
+	nlh = genl_msg(&g, buf, TTYRFC_CMD_HELLO, 0);
+	mnl_attr_put_u32(nlh, TTYRFC_A_VERSION, TTYRFC_GENL_VERSION);
+	ret = genl_call(&g, nlh, on_event, NULL);
+	if (ret) {
+		log_msg("cannot register with the kernel module: %s", g.err);
+		return ret;
+	}
+	log_msg("registered with the ttyrfc module (ABI %u)",
+		TTYRFC_GENL_VERSION);
+	return 0;
+}
+
+static int helper_register(void)
+{
+	unsigned int group = GENL_ID_CTRL;	/* nlctrl's "notify" group */
 	int one = 1, size = 16 << 20;
 	int ret;
 
@@ -262,17 +324,11 @@ static int helper_register(void)
 	setsockopt(mnl_socket_get_fd(g.nl), SOL_SOCKET, SO_RCVBUFFORCE, &size,
 		   sizeof(size));
 	mnl_socket_setsockopt(g.nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
-
-	nlh = genl_msg(&g, buf, TTYRFC_CMD_HELLO, 0);
-	mnl_attr_put_u32(nlh, TTYRFC_A_VERSION, TTYRFC_GENL_VERSION);
-	ret = genl_call(&g, nlh, on_event, NULL);
-	if (ret) {
-		log_msg("cannot register with the kernel module: %s", g.err);
-		return ret;
-	}
-	log_msg("registered with the ttyrfc module (ABI %u)",
-		TTYRFC_GENL_VERSION);
-	return 0;
+	/* hear the module being unloaded and loaded again */
+	if (mnl_socket_setsockopt(g.nl, NETLINK_ADD_MEMBERSHIP, &group,
+				  sizeof(group)) < 0)
+		log_msg("cannot follow module reloads: %s", strerror(errno));
+	return helper_hello();
 }
 
 static int next_timeout(void)

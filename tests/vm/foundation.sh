@@ -78,8 +78,12 @@ load_unload() {
 }
 t_run "load/unload x20" load_unload
 
-# 7: unprivileged callers
+# the running helper follows the module being unloaded and loaded again
 insmod ./ttyrfc.ko hosts=127.0.0.1:4000
+T_VERBOSE=1 t_run "ttyrfcd re-registers after module reload; data flows" \
+	$PY tests/vm/xfer.py /dev/ttyRFC0 "$PEER0" 65536
+
+# 7: unprivileged callers
 T_VERBOSE=1 t_run "unprivileged user gets EPERM from every netlink command" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	$PY tests/vm/nl_eperm.py
