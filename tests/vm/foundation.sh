@@ -47,6 +47,18 @@ T_VERBOSE=1 t_run "$((SIZE >> 20)) MiB each way through ser2net, byte-exact" \
 T_VERBOSE=1 t_run "$((SIZE >> 20)) MiB each way through PortManager, byte-exact" \
 	$PY tests/vm/xfer.py /dev/ttyRFC1 /tmp/pm-peer "$SIZE"
 
+# last close ends the TCP session, so another client can have the board
+sleep 0.5
+if ss -Htn state established '( dport = :4001 )' | grep -q .; then
+	t_fail "last close drops the TCP session" "$(ss -tn)"
+else
+	t_ok "last close drops the TCP session"
+fi
+
+# flow control towards the tty: a reader 3 s late loses nothing
+T_VERBOSE=1 t_run "tty not read for 3 s while the device sends: nothing lost" \
+	$PY tests/vm/xfer.py /dev/ttyRFC0 "$PEER0" 4194304 --stall 3
+
 # 4: nobody listens
 t_run "open with no listener fails with ECONNREFUSED" \
 	$PY tests/vm/open_err.py /dev/ttyRFC2 ECONNREFUSED 6
@@ -69,6 +81,23 @@ fi
 kill "$HOLDER"; wait "$HOLDER" 2>/dev/null
 sleep 0.5
 t_run "rmmod succeeds after close" rmmod ttyrfc
+bad_param() {
+	if insmod ./ttyrfc.ko "$@" 2>/dev/null; then
+		rmmod ttyrfc
+		echo "insmod $* succeeded"
+		return 1
+	fi
+	[ ! -e /dev/ttyRFC0 ] || { echo "left /dev/ttyRFC0 behind"; return 1; }
+	dmesg | tail -5 | grep -q "$want" || { echo "no dmesg line: $want"; return 1; }
+}
+want="is not host:port" t_run "hosts=nohost refused with a dmesg line" \
+	bad_param hosts=nohost
+want="port must be 1-65535" t_run "hosts=h:70000 refused" \
+	bad_param hosts=127.0.0.1:4000,h:70000
+want="ports_max=300: must be 1-256" t_run "ports_max=300 refused" \
+	bad_param ports_max=300
+want="more than ports_max=2" t_run "more hosts than ports_max refused" \
+	bad_param ports_max=2 hosts=a:1,b:2,c:3
 load_unload() {
 	for i in $(seq 20); do
 		insmod ./ttyrfc.ko hosts=127.0.0.1:4000,[::1]:4001 || return 1

@@ -8,6 +8,10 @@ arrive at PEER (the device end of the server's PTY), then the same the other way
 The data holds every byte value and runs of 0xFF, CR, LF and NUL. Reads while it
 writes (a reader thread), so neither side's buffers can deadlock the transfer.
 
+--stall S: in the device->tty direction the reader starts S seconds late, so
+the tty fills up and flow control (throttle, the helper pausing the socket) must
+hold the data back without losing any.
+
 --kill-helper CMD: after the first round trip, run CMD (a shell command that kills
 and restarts ttyrfcd) and do a second round trip on the same open TTY.
 """
@@ -30,7 +34,8 @@ def pattern(size):
     return bytes(out[:size])
 
 
-def read_exact(fd, n, timeout, into):
+def read_exact(fd, n, timeout, into, stall=0):
+    time.sleep(stall)  # a reader that falls behind: the writer must wait, not lose
     end = time.monotonic() + timeout
     while len(into) < n:
         left = end - time.monotonic()
@@ -41,9 +46,10 @@ def read_exact(fd, n, timeout, into):
             into += os.read(fd, min(65536, n - len(into)))
 
 
-def transfer(wfd, rfd, data, timeout, label):
+def transfer(wfd, rfd, data, timeout, label, stall=0):
     got = bytearray()
-    t = threading.Thread(target=read_exact, args=(rfd, len(data), timeout, got))
+    t = threading.Thread(target=read_exact,
+                         args=(rfd, len(data), timeout, got, stall))
     t.start()
     start = time.monotonic()
     view = memoryview(data)
@@ -73,6 +79,8 @@ def main():
     ap.add_argument('size', type=int)
     ap.add_argument('--timeout', type=float, default=120)
     ap.add_argument('--kill-helper')
+    ap.add_argument('--stall', type=float, default=0,
+                    help='the tty reader starts this many seconds late')
     a = ap.parse_args()
 
     peer = os.open(a.peer, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
@@ -81,7 +89,7 @@ def main():
     raw(dev)
     data = pattern(a.size)
     ok = transfer(dev, peer, data, a.timeout, 'tty->device')
-    ok = ok and transfer(peer, dev, data, a.timeout, 'device->tty')
+    ok = ok and transfer(peer, dev, data, a.timeout, 'device->tty', a.stall)
     if ok and a.kill_helper:
         subprocess.run(a.kill_helper, shell=True, check=True)
         ok = transfer(dev, peer, data, a.timeout, 'after helper restart: tty->device')
