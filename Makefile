@@ -3,11 +3,10 @@
 #   make check      unit tests, then the VM suite (boots Debian's kernel in QEMU)
 #   make demo       the README's demo
 
-# Default kernel: the newest Debian headers installed (the host kernel may
-# have none, e.g. in a container); override with KVER= or KDIR=.
-KVER ?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
-	  sed 's,.*/linux-headers-,,' | sort -V | tail -n 1)
-KDIR ?= /lib/modules/$(KVER)/build
+# Default kernel: the one Debian's linux-headers-amd64 points at (the host
+# kernel may have no headers, e.g. in a container); override with KVER=/KDIR=.
+KVER ?= $(shell tests/vm/kernels.sh default)
+KDIR ?= /usr/src/linux-headers-$(KVER)
 export KVER
 
 .PHONY: all module helper unit deps check vmtest demo clean

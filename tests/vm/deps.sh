@@ -29,6 +29,21 @@ else
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# The suite also builds for and boots Debian 12's newest 6.12 kernel (from
+# bookworm-security; no extra suite needed). Only its headers are installed;
+# tests/vm/kernel.sh downloads the image for the VM.
+if [ -z "$(tests_vm_dir=$(dirname "$0"); "$tests_vm_dir/kernels.sh" newest612)" ]; then
+    pkg=$(apt-cache pkgnames linux-headers-6.12 2>/dev/null |
+          grep -E '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' | sort -V | tail -n 1 || true)
+    if [ -z "$pkg" ]; then
+        apt-get update -q
+        pkg=$(apt-cache pkgnames linux-headers-6.12 |
+              grep -E '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' | sort -V | tail -n 1)
+    fi
+    echo "deps.sh: installing $pkg"
+    apt-get install -y -q --no-install-recommends "$pkg"
+fi
+
 # linux-headers-amd64 is a metapackage: make sure the headers it points at are there
 # (tests/vm/kernel.sh boots the matching linux-image-<ver>).
 hdr=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1 || true)

@@ -19,7 +19,8 @@ start_helper() {
 }
 
 t_dmesg_mark
-insmod ./ttyrfc.ko hosts=127.0.0.1:4000,127.0.0.1:4001,127.0.0.1:4009 ||
+KO=${TTYRFC_KO:-./ttyrfc.ko}
+insmod "$KO" hosts=127.0.0.1:4000,127.0.0.1:4001,127.0.0.1:4009 ||
 	{ t_fail "insmod"; t_summary; exit 1; }
 
 # 3. no helper: fast ENXIO and one dmesg line naming ttyrfcd
@@ -82,7 +83,7 @@ kill "$HOLDER"; wait "$HOLDER" 2>/dev/null
 sleep 0.5
 t_run "rmmod succeeds after close" rmmod ttyrfc
 bad_param() {
-	if insmod ./ttyrfc.ko "$@" 2>/dev/null; then
+	if insmod "$KO" "$@" 2>/dev/null; then
 		rmmod ttyrfc
 		echo "insmod $* succeeded"
 		return 1
@@ -100,7 +101,7 @@ want="more than ports_max=2" t_run "more hosts than ports_max refused" \
 	bad_param ports_max=2 hosts=a:1,b:2,c:3
 load_unload() {
 	for i in $(seq 20); do
-		insmod ./ttyrfc.ko hosts=127.0.0.1:4000,[::1]:4001 || return 1
+		insmod "$KO" hosts=127.0.0.1:4000,[::1]:4001 || return 1
 		[ -c /dev/ttyRFC1 ] || { echo "no /dev/ttyRFC1 on round $i"; return 1; }
 		rmmod ttyrfc || return 1
 	done
@@ -108,7 +109,7 @@ load_unload() {
 t_run "load/unload x20" load_unload
 
 # the running helper follows the module being unloaded and loaded again
-insmod ./ttyrfc.ko hosts=127.0.0.1:4000
+insmod "$KO" hosts=127.0.0.1:4000
 T_VERBOSE=1 t_run "ttyrfcd re-registers after module reload; data flows" \
 	$PY tests/vm/xfer.py /dev/ttyRFC0 "$PEER0" 65536
 

@@ -12,9 +12,8 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 if [ -z "${KVER:-}" ]; then
-    hdr=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1 || true)
-    [ -n "$hdr" ] || { echo "kernel.sh: no /usr/src/linux-headers-*-amd64; run tests/vm/deps.sh or set KVER" >&2; exit 1; }
-    KVER=${hdr#/usr/src/linux-headers-}
+    KVER=$("$REPO/tests/vm/kernels.sh" default)
+    [ -n "$KVER" ] || { echo "kernel.sh: linux-headers-amd64 is not installed; run tests/vm/deps.sh or set KVER" >&2; exit 1; }
 fi
 CACHE=${TTYRFC_VM_CACHE:-$REPO/build/vm}
 KDIR=$CACHE/$KVER
