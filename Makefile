@@ -2,6 +2,7 @@
 #   make            build ttyrfc.ko (against KDIR) and the helper tools
 #   make check      unit tests, then the VM suite (boots Debian's kernel in QEMU)
 #   make demo       the README's demo
+#   make kbuild-sid build warning-free against Debian sid's kernel (chroot)
 
 # Default kernel: the one Debian's linux-headers-amd64 points at (the host
 # kernel may have no headers, e.g. in a container); override with KVER=/KDIR=.
@@ -9,7 +10,7 @@ KVER ?= $(shell tests/vm/kernels.sh default)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 export KVER
 
-.PHONY: all module helper unit deps check vmtest demo clean
+.PHONY: all module helper unit deps check vmtest demo kbuild-sid clean
 
 all: module helper
 
@@ -36,6 +37,10 @@ check: deps
 demo: deps
 	$(MAKE) all
 	tests/demo.sh
+
+# the newest Debian kernel needs sid's compiler: build in a sid chroot
+kbuild-sid:
+	tests/kbuild-sid.sh
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -323,12 +323,29 @@ static void ttyrfc_set_termios(struct tty_struct *tty,
 				 TTYRFC_MCTRL_DTR : lines, 0);
 }
 
+/*
+ * A raw port talks to a server without RFC 2217: it has data only. Refuse
+ * line control the way a port without modem lines does (ENOTTY), which
+ * pyserial and esptool already handle, and say why once in a while.
+ */
+static bool ttyrfc_raw(struct ttyrfc_port *p)
+{
+	if (!(p->flags & TTYRFC_F_RAW))
+		return false;
+	pr_info_ratelimited("ttyRFC%u: raw port: no modem lines or break\n",
+			    p->index);
+	return true;
+}
+
 static int ttyrfc_tiocmget(struct tty_struct *tty)
 {
 	struct ttyrfc_port *p = tty->driver_data;
 	unsigned long flags;
 	u32 mctrl;
 	u8 msr;
+
+	if (ttyrfc_raw(p))
+		return -ENOTTY;
 
 	spin_lock_irqsave(&p->lock, flags);
 	mctrl = p->cur.mctrl;
@@ -356,14 +373,19 @@ static int ttyrfc_tiocmset(struct tty_struct *tty, unsigned int set,
 		c |= TTYRFC_MCTRL_DTR;
 	if (clear & TIOCM_RTS)
 		c |= TTYRFC_MCTRL_RTS;
+	if (ttyrfc_raw(tty->driver_data))
+		return -ENOTTY;
 	return ttyrfc_set_mctrl(tty->driver_data, s, c);
 }
 
 static int ttyrfc_break_ctl(struct tty_struct *tty, int state)
 {
 	struct ttyrfc_port *p = tty->driver_data;
-	struct ttyrfc_ctrl *c = ttyrfc_ctrl_alloc(TTYRFC_CMD_SET, GFP_KERNEL);
+	struct ttyrfc_ctrl *c;
 
+	if (ttyrfc_raw(p))
+		return -ENOTTY;
+	c = ttyrfc_ctrl_alloc(TTYRFC_CMD_SET, GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
 	c->mask = TTYRFC_SET_BREAK;
