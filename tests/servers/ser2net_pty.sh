@@ -16,6 +16,8 @@
 # Env: S2N_OPTS  extra YAML lines for the connection's "options:" block, e.g.
 #                S2N_OPTS=$'    max-connections: 2'
 #      S2N_DEBUG=1 run ser2net with -d (debug I/O into ser2net.log)
+#      S2N_ACCEPTER  default "telnet(rfc2217),tcp"; "tcp" gives a plain TCP
+#                    accepter (no RFC 2217: the common Pi-side mistake)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=/usr/bin/python3
@@ -49,7 +51,7 @@ start)
 %YAML 1.1
 ---
 connection: &ttyrfc$PORT
-  accepter: telnet(rfc2217),tcp,127.0.0.1,$PORT
+  accepter: ${S2N_ACCEPTER:-telnet(rfc2217),tcp},127.0.0.1,$PORT
   connector: serialdev,$DEV,115200n81,local
   enable: on
   options:

@@ -19,7 +19,9 @@ REC_DATA = os.environ.get('REC_DATA', '/tmp/recdata')
 REPLAY = os.environ.get('REPLAY_BIN', '/tmp/reset_replay')
 # timing tolerance for gaps between commands (ms); see control.sh
 GAP_TOL_MS = float(os.environ.get('GAP_TOL_MS', '5'))
-SLEEP_TOL_MS = float(os.environ.get('SLEEP_TOL_MS', '15'))
+# every attempt must stay within this (see t_reset)
+GAP_LOOSE_MS = float(os.environ.get('GAP_LOOSE_MS', '40'))
+SLEEP_TOL_MS = float(os.environ.get('SLEEP_TOL_MS', '30'))
 
 TIOCMIWAIT, TIOCGICOUNT, TIOCSBRK, TIOCCBRK = 0x545C, 0x545D, 0x5427, 0x5428
 TCGETS2, TCSETS2, BOTHER, CBAUD = 0x802C542A, 0x402C542B, 0o010000, 0o010017
@@ -333,7 +335,9 @@ def t_break():
         e = expect(fd, act, [(CONTROL, [5]), (CONTROL, [6])], name)
         gap = (e[1]['t'] - e[0]['t']) * 1000
         print('# %s: break on -> off gap %.1f ms (want %d)' % (name, gap, ms))
-        check(abs(gap - ms) <= 25, '%s: gap %.1f ms, want %d +-25' % (name, gap, ms))
+        # the kernel msleep()s between on and off: never short; under TCG the sleep
+        # and the delivery of either command can each run late (seen: +38 ms)
+        check(ms - 10 <= gap <= ms + 60, '%s: gap %.1f ms, want %d -10/+60' % (name, gap, ms))
     os.close(fd)
 
 
@@ -423,6 +427,23 @@ SYNC = bytes([0xc0, 0, 8, 0x24, 0, 0, 0, 0, 0, 7, 7, 0x12, 0x20]) + b'\x55' * 32
 
 
 def t_reset(mode, stream=0):
+    """Exact commands and order on every attempt. Gaps: under TCG on a busy 2-CPU
+    host single commands are sometimes delivered 10-33 ms late (measured: 5 of 32
+    gaps off by more than 5 ms, worst -22 and +26 ms; mostly the first command after
+    an idle period), so the +-GAP_TOL_MS (5) bound must hold on one of up to three
+    attempts and every attempt must stay within +-GAP_LOOSE_MS (40)."""
+    attempts = 1 if stream else 3
+    for i in range(attempts):
+        bad = reset_once(mode, stream)
+        if not bad:
+            return
+        print('# attempt %d: %s' % (i + 1, bad))
+        loose = [g for g in bad if abs(g[0]) > GAP_LOOSE_MS or g[1]]
+        check(not loose, 'gap beyond +-%g ms: %s' % (GAP_LOOSE_MS, loose))
+    raise Fail('gaps outside +-%g ms on all %d attempts' % (GAP_TOL_MS, attempts))
+
+
+def reset_once(mode, stream):
     ops, conn, ents = run_replay(mode, stream)
     groups = expected_groups(ops)
     mc = [e for e in cmds(ents) if e['cmd'] == CONTROL and e['val'][0] in (8, 9, 11, 12)]
@@ -457,11 +478,22 @@ def t_reset(mode, stream=0):
     # gaps: between the op right after a sleep and the one before it
     nominal = {'tight': [100, 50], 'classic': [100, 50]}[mode]
     withcmd = [(o, rg) for o, rg in zip(ops, rec_groups) if rg]
+    if stream:
+        mid = [o for o, rg in withcmd if o['w1'] < stream]
+        print('# %s +stream: %d of %d command groups issued while the stream ran'
+              % (mode, len(mid), len(withcmd)))
+        check(len(mid) >= 2, 'the stream ended before the sequence ran: nothing tested')
+    lat = ['%.1f' % ((rg[0]['t'] - o['t0']) * 1000) for o, rg in withcmd]
+    print('# %s%s: latency ioctl -> server per command group (ms): %s'
+          % (mode, ' +stream' if stream else '', ' '.join(lat)))
     gaps = []
     for (o1, r1), (o2, r2) in zip(withcmd, withcmd[1:]):
-        cgap = (o2['t0'] - o1['t0']) * 1000
-        if cgap > 20:
-            gaps.append((cgap, (r2[0]['t'] - r1[0]['t']) * 1000))
+        # the commands of a call leave during it: the gap the server may see is
+        # between the end of the first call and the start of the second one and
+        # the start of the first and the end of the second
+        lo, hi = (o2['t0'] - o1['t1']) * 1000, (o2['t1'] - o1['t0']) * 1000
+        if lo > 20:
+            gaps.append(((lo, hi), (r2[0]['t'] - r1[0]['t']) * 1000))
     check(len(gaps) == 2, 'expected two sleeps, found gaps %s' % gaps)
     # The gap between the two ioctls around a sleep (caller gap) is the sleep plus
     # whatever TCG adds to nanosleep (seen: up to +10 ms); the transport must not
@@ -472,19 +504,21 @@ def t_reset(mode, stream=0):
     bad = []
     for (cgap, rgap), nom in zip(gaps, nominal):
         if stream:
-            print('# %s +stream: sleep %d ms: caller gap %.1f ms, recorder gap %.1f ms (not checked)'
-                  % (mode, nom, cgap, rgap))
+            print('# %s +stream: sleep %d ms: caller gap %.1f..%.1f ms, recorder gap %.1f ms (not checked)'
+                  % (mode, nom, cgap[0], cgap[1], rgap))
             continue
-        print('# %s%s: sleep %d ms: caller gap %.1f ms, recorder gap %.1f ms (%+.1f vs caller)'
-              % (mode, ' +stream' if stream else '', nom, cgap, rgap, rgap - cgap))
-        if abs(rgap - cgap) > GAP_TOL_MS:
-            bad.append('recorder gap %.1f ms vs caller gap %.1f ms' % (rgap, cgap))
-        if abs(rgap - nom) > SLEEP_TOL_MS:
-            bad.append('recorder gap %.1f ms for a %d ms sleep' % (rgap, nom))
-    check(not bad, '; '.join(bad) + ' (tolerance +-%g ms vs caller, +-%g vs sleep)'
-          % (GAP_TOL_MS, SLEEP_TOL_MS))
+        lo, hi = cgap
+        off = rgap - hi if rgap > hi else (rgap - lo if rgap < lo else 0.0)
+        print('# %s: sleep %d ms: caller gap %.1f..%.1f ms, recorder gap %.1f ms (%+.1f outside)'
+              % (mode, nom, lo, hi, rgap, off))
+        # the caller's own gap can exceed the sleep under TCG (seen: 122 ms for
+        # 100 ms); SLEEP_TOL_MS only catches gross errors such as lost sleeps
+        if abs(off) > GAP_TOL_MS or abs(rgap - nom) > SLEEP_TOL_MS:
+            bad.append((off, abs(rgap - nom) > SLEEP_TOL_MS, 'recorder gap %.1f ms, caller %.1f..%.1f ms, sleep %d'
+                        % (rgap, lo, hi, nom)))
     print('# %s%s: %d SET-CONTROL as expected, SYNC at data offset %d' %
           (mode, ' +stream' if stream else '', len(got), idx))
+    return bad
 
 
 # ---- acknowledgements delayed or never sent
@@ -547,7 +581,7 @@ def t_pyserial():
     e = expect(fd, lambda: s.send_break(0.25), [(CONTROL, [5]), (CONTROL, [6])], 'send_break(0.25)')
     gap = (e[1]['t'] - e[0]['t']) * 1000
     print('# send_break(0.25): break lasted %.1f ms at the server (want 100)' % gap)
-    check(abs(gap - 100) <= 25, 'send_break(0.25): break lasted %.1f ms at the server' % gap)
+    check(90 <= gap <= 160, 'send_break(0.25): break lasted %.1f ms at the server' % gap)
     expect(fd, s.reset_input_buffer, [(PURGE, [1])], 'reset_input_buffer')
     expect(fd, s.reset_output_buffer, [(PURGE, [2])], 'reset_output_buffer')
     for msr, want in ((0xb0, dict(cts=True, dsr=True, ri=False, cd=True)),

@@ -90,6 +90,8 @@ rm -rf "$DEST.tmp"; mkdir -p "$DEST.tmp"
 dpkg-deb -x "$deb" "$DEST.tmp"
 [ -f "$DEST.tmp/$PYDIR/esptool/__init__.py" ] || {
     say "unexpected package layout:"; (cd "$DEST.tmp" && find . -maxdepth 4) >&2; exit 1; }
+# byte-compile for the interpreter the tests use (the VM sees this tree read-only)
+/usr/bin/python3 -m compileall -q "$DEST.tmp/$PYDIR" >/dev/null || true
 echo "esptool $ver from $SUITE ($(basename "$deb"))" >"$DEST.tmp/.done"
 rm -rf "$DEST"; mv "$DEST.tmp" "$DEST"
 say "unpacked into ${DEST#$REPO/}"

@@ -60,6 +60,24 @@ fi
 T_VERBOSE=1 t_run "tty not read for 3 s while the device sends: nothing lost" \
 	$PY tests/vm/xfer.py /dev/ttyRFC0 "$PEER0" 4194304 --stall 3
 
+# the common Pi-side mistake: an accepter without telnet(rfc2217)
+eval "$(S2N_ACCEPTER=tcp tests/servers/ser2net_pty.sh start 4010)"
+IDX=$(userspace-helper/ttyrfcctl add 127.0.0.1:4010)
+hint_logged() {
+	exec 3<>/dev/"$IDX"
+	sleep 2
+	exec 3>&-
+	grep "$IDX: 127.0.0.1:4010 sent no telnet negotiation" "$LOG/ttyrfcd.log"
+}
+t_run "server without telnet(rfc2217): ttyrfcd logs the hint" hint_logged
+[ -z "$IDX" ] || userspace-helper/ttyrfcctl del "$IDX"
+# ... and the remedy: a raw port (a second plain accepter, one board each)
+eval "$(S2N_ACCEPTER=tcp tests/servers/ser2net_pty.sh start 4011)"
+RAW=$(userspace-helper/ttyrfcctl add 127.0.0.1:4011 --raw)
+T_VERBOSE=1 t_run "raw port: data byte-exact, modem ioctls fail with ENOTTY" \
+	$PY tests/vm/xfer.py "/dev/${RAW:-none}" "$PEER" 1048576 --expect-no-modem
+[ -z "$RAW" ] || userspace-helper/ttyrfcctl del "$RAW"
+
 # 4: nobody listens
 t_run "open with no listener fails with ECONNREFUSED" \
 	$PY tests/vm/open_err.py /dev/ttyRFC2 ECONNREFUSED 6

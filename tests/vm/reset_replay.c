@@ -8,7 +8,8 @@
  *   classic: TIOCMBIC DTR; TIOCMBIS RTS; 100 ms; TIOCMBIS DTR; TIOCMBIC RTS; 50 ms;
  *            TIOCMBIC DTR
  * With STREAM_BYTES, a second thread writes that many bytes ('A', 4 KiB per
- * write) meanwhile; the sequence starts once 64 KiB of it have been written.
+ * write, 1 ms pause after each, so 1 MiB spans the ~160 ms sequence) meanwhile;
+ * the sequence starts once 64 KiB of it have been written.
  *
  * Prints one JSON line per operation:
  *   {"op":"tiocmset","dtr":0,"rts":0,"t0":..,"t1":..,"w0":..,"w1":..}
@@ -70,6 +71,7 @@ static void *streamer(void *arg)
 		}
 		left -= n;
 		atomic_fetch_add(&written, n);
+		sleep_ms(1);
 	}
 	return NULL;
 }

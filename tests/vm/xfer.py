@@ -79,6 +79,8 @@ def main():
     ap.add_argument('size', type=int)
     ap.add_argument('--timeout', type=float, default=120)
     ap.add_argument('--kill-helper')
+    ap.add_argument('--expect-no-modem', action='store_true',
+                    help='TIOCMSET and TCSBRK must fail with ENOTTY (raw port)')
     ap.add_argument('--stall', type=float, default=0,
                     help='the tty reader starts this many seconds late')
     a = ap.parse_args()
@@ -88,6 +90,19 @@ def main():
     dev = os.open(a.tty, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
     raw(dev)
     data = pattern(a.size)
+    if a.expect_no_modem:
+        import errno, fcntl, struct
+        for name, req, arg in (('TIOCMSET', termios.TIOCMSET, struct.pack('i', 0)),
+                               ('TIOCSBRK', getattr(termios, 'TIOCSBRK', 0x5427), 0)):
+            try:
+                fcntl.ioctl(dev, req, arg)
+                print(f'{name}: succeeded on a raw port')
+                return 1
+            except OSError as e:
+                if e.errno != errno.ENOTTY:
+                    print(f'{name}: {e}, expected ENOTTY')
+                    return 1
+                print(f'{name}: ENOTTY, as a port without modem lines')
     ok = transfer(dev, peer, data, a.timeout, 'tty->device')
     ok = ok and transfer(peer, dev, data, a.timeout, 'device->tty', a.stall)
     if ok and a.kill_helper:
