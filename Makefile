@@ -2,6 +2,7 @@
 #   make            build ttyrfc.ko (against KDIR) and the helper tools
 #   make check      unit tests, then the VM suite (boots Debian's kernel in QEMU)
 #   make demo       the README's demo
+#   make bench      benchmarks into docs/benchmarks.md
 #   make kbuild-sid build warning-free against Debian sid's kernel (chroot)
 
 # Default kernel: the one Debian's linux-headers-amd64 points at (the host
@@ -10,7 +11,7 @@ KVER ?= $(shell tests/vm/kernels.sh default)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 export KVER
 
-.PHONY: all module helper unit deps check vmtest demo kbuild-sid clean
+.PHONY: all module helper unit deps check vmtest demo bench kbuild-sid clean
 
 all: module helper
 
@@ -37,6 +38,11 @@ check: deps
 demo: deps
 	$(MAKE) all
 	tests/demo.sh
+
+# echo throughput and round trip, side by side with raw TCP and socat
+bench: deps
+	$(MAKE) all
+	tests/bench/run.sh
 
 # the newest Debian kernel needs sid's compiler: build in a sid chroot
 kbuild-sid:
