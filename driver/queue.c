@@ -22,6 +22,8 @@
 
 static struct workqueue_struct *ttyrfc_wq;
 
+static bool ttyrfc_tx_pump(struct ttyrfc_port *p);
+
 struct ttyrfc_ctrl *ttyrfc_ctrl_alloc(u8 cmd, gfp_t gfp)
 {
 	struct ttyrfc_ctrl *c = kzalloc(sizeof(*c), gfp);
@@ -61,11 +63,25 @@ int ttyrfc_queue_ctrl(struct ttyrfc_port *p, struct ttyrfc_ctrl *c)
 	}
 	spin_unlock_irqrestore(&p->lock, flags);
 
-	if (ret)
+	if (ret) {
 		kfree(c);
-	else
-		ttyrfc_queue_kick(p);
-	return ret;
+		return ret;
+	}
+	/*
+	 * Callers run in process context: send from here when no one else is
+	 * sending, which saves a worker wake-up on the path esptool's resets
+	 * take. The worker still runs if anything is left.
+	 */
+	might_sleep();
+	if (mutex_trylock(&p->send_mutex)) {
+		bool done = ttyrfc_tx_pump(p);
+
+		mutex_unlock(&p->send_mutex);
+		if (done)
+			return 0;
+	}
+	ttyrfc_queue_kick(p);
+	return 0;
 }
 
 /*
@@ -310,30 +326,44 @@ static int ttyrfc_tx_rx_state(struct ttyrfc_port *p)
 	return ret;
 }
 
-static void ttyrfc_tx_work(struct work_struct *work)
+/*
+ * Hand everything queued to the helper, in order. Only one sender at a
+ * time (send_mutex), always the head of the queue, so whoever sends keeps
+ * the order. Returns false if the worker should take over later.
+ */
+static bool ttyrfc_tx_pump(struct ttyrfc_port *p)
 {
-	struct ttyrfc_port *p = container_of(work, struct ttyrfc_port, tx_work);
 	int ret;
 
 	for (;;) {
 		if (!ttyrfc_helper_present())
-			return;
+			return true;	/* replayed when it returns */
 		ret = ttyrfc_tx_rx_state(p);
 		if (ret == -ENODATA)
 			ret = ttyrfc_tx_data(p);
 		if (ret == -ENODATA)
 			ret = ttyrfc_tx_ctrl(p);
 		if (ret == -ENODATA)
-			return;		/* nothing left */
-		if (ret == -EAGAIN || ret == -ENOMEM || ret == -ENOBUFS) {
-			/* helper's socket full: rare, so a short retry is fine */
-			queue_delayed_work(ttyrfc_wq, &p->retry_work, 1);
-			return;
-		}
+			return true;	/* nothing left */
+		if (ret == -EAGAIN || ret == -ENOMEM || ret == -ENOBUFS)
+			return false;
 		if (ret)
-			return;		/* helper gone; replayed on return */
+			return true;	/* helper gone; replayed on return */
 		cond_resched();
 	}
+}
+
+static void ttyrfc_tx_work(struct work_struct *work)
+{
+	struct ttyrfc_port *p = container_of(work, struct ttyrfc_port, tx_work);
+	bool done;
+
+	mutex_lock(&p->send_mutex);
+	done = ttyrfc_tx_pump(p);
+	mutex_unlock(&p->send_mutex);
+	/* helper's socket full: rare, so a short retry is fine */
+	if (!done)
+		queue_delayed_work(ttyrfc_wq, &p->retry_work, 1);
 }
 
 static void ttyrfc_retry_work(struct work_struct *work)
@@ -374,6 +404,7 @@ int ttyrfc_queue_init(struct ttyrfc_port *p)
 	if (!p->buf)
 		return -ENOMEM;
 	spin_lock_init(&p->lock);
+	mutex_init(&p->send_mutex);
 	INIT_LIST_HEAD(&p->ctrl);
 	INIT_LIST_HEAD(&p->close_ctrl.node);
 	p->close_ctrl.cmd = TTYRFC_CMD_CLOSE;

@@ -86,6 +86,7 @@ struct ttyrfc_port {
 	bool rx_notify;		/* RX_STOP/RX_READY event pending */
 	bool throttled;
 	bool rx_blocked;	/* helper told to stop sending */
+	struct mutex send_mutex;	/* one sender at a time keeps order */
 	struct work_struct tx_work;
 	struct delayed_work retry_work;
 	struct delayed_work rx_poll_work;
