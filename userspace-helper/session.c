@@ -218,6 +218,7 @@ static void on_error(void *ctx, const char *what)
 	p->proto_errors++;
 	log_msg("ttyRFC%u: %s:%u: protocol error: %s", p->index, p->host,
 		p->tcp_port, what);
+	env->status(p, -1, -1);		/* the count shows in ttyrfcctl */
 }
 
 static const struct rfc2217_ops codec_ops = {

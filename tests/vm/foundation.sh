@@ -78,6 +78,33 @@ T_VERBOSE=1 t_run "raw port: data byte-exact, modem ioctls fail with ENOTTY" \
 	$PY tests/vm/xfer.py "/dev/${RAW:-none}" "$PEER" 1048576 --expect-no-modem
 [ -z "$RAW" ] || userspace-helper/ttyrfcctl del "$RAW"
 
+# a hostile server: protocol errors on that port only, data still intact
+$PY tests/servers/hostile.py 4020 >"$LOG/hostile.log" 2>&1 &
+for _ in $(seq 50); do grep -q LISTENING "$LOG/hostile.log" && break; sleep 0.1; done
+HOST_IDX=$(userspace-helper/ttyrfcctl add 127.0.0.1:4020)
+hostile() {
+	$PY - "/dev/$HOST_IDX" <<'PY' || return 1
+import os, select, sys, termios, tty
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
+tty.setraw(fd)
+got = b''
+while not got.endswith(b'\n'):
+    if not select.select([fd], [], [], 10)[0]:
+        sys.exit(f'timeout, got {got!r}')
+    got += os.read(fd, 100)
+want = b'hello \xff world\n'
+print('received', repr(got))
+sys.exit(0 if got.endswith(want) else f'expected {want!r}')
+PY
+	userspace-helper/ttyrfcctl list | grep "^$HOST_IDX"
+	userspace-helper/ttyrfcctl list | grep "^$HOST_IDX" |
+		grep -o "errors [0-9]*" | grep -qv "errors 0" ||
+		{ echo "no protocol errors counted"; return 1; }
+	pgrep -x ttyrfcd >/dev/null || { echo "ttyrfcd died"; return 1; }
+}
+T_VERBOSE=1 t_run "hostile server: errors counted, data intact, helper alive" hostile
+[ -z "$HOST_IDX" ] || userspace-helper/ttyrfcctl del "$HOST_IDX"
+
 # 4: nobody listens
 t_run "open with no listener fails with ECONNREFUSED" \
 	$PY tests/vm/open_err.py /dev/ttyRFC2 ECONNREFUSED 6
