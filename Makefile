@@ -52,3 +52,6 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C userspace-helper clean
 	$(MAKE) -C tests/unit clean
+
+# make install / make uninstall (DKMS, helper, systemd unit, udev rule, man pages)
+include mk/install.mk

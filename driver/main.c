@@ -110,6 +110,34 @@ static struct attribute *ttyrfc_dev_attrs[] = {
 };
 ATTRIBUTE_GROUPS(ttyrfc_dev);
 
+/*
+ * Two ports on one remote would fight over the board, and names become
+ * /dev/serial/rfc2217/<name> links: both must be unique. Under ports_lock.
+ */
+static int ttyrfc_port_clash(const struct ttyrfc_port *new)
+{
+	struct ttyrfc_port *p;
+	int id;
+
+	idr_for_each_entry(&ports, p, id) {
+		if (p->tcp_port == new->tcp_port &&
+		    !strcasecmp(p->host, new->host))
+			return -EEXIST;
+		if (*new->name && !strcmp(p->name, new->name))
+			return -EEXIST;
+	}
+	return 0;
+}
+
+/* Letters udev accepts in a link name; no '/', no spaces. */
+static bool ttyrfc_name_ok(const char *name)
+{
+	for (; *name; name++)
+		if (!isalnum(*name) && !strchr("#+-.:=@_", *name))
+			return false;
+	return true;
+}
+
 /* Returns the new port's index or -errno. */
 int ttyrfc_port_create(const char *host, u16 tcp_port, const char *name,
 		       u32 flags)
@@ -118,7 +146,8 @@ int ttyrfc_port_create(const char *host, u16 tcp_port, const char *name,
 	struct device *dev;
 	int index, ret;
 
-	if (!*host || strlen(host) > TTYRFC_HOST_MAX || !tcp_port)
+	if (!*host || strlen(host) > TTYRFC_HOST_MAX || !tcp_port ||
+	    !ttyrfc_name_ok(name))
 		return -EINVAL;
 	p = kzalloc(sizeof(*p), GFP_KERNEL);
 	if (!p)
@@ -138,7 +167,8 @@ int ttyrfc_port_create(const char *host, u16 tcp_port, const char *name,
 	}
 
 	mutex_lock(&ports_lock);
-	index = idr_alloc(&ports, p, 0, ports_max, GFP_KERNEL);
+	index = ttyrfc_port_clash(p) ?: idr_alloc(&ports, p, 0, ports_max,
+						  GFP_KERNEL);
 	mutex_unlock(&ports_lock);
 	if (index < 0) {
 		tty_port_put(&p->port);		/* destruct frees it */
@@ -244,7 +274,11 @@ static int ttyrfc_create_from_param(void)
 			break;
 		}
 		ret = ttyrfc_port_create(host, tcp_port, "", 0);
-		if (ret < 0) {
+		if (ret == -EEXIST) {
+			pr_err("hosts=: entry %u: %s:%u is listed twice\n", n,
+			       host, tcp_port);
+			break;
+		} else if (ret < 0) {
 			pr_err("hosts=: entry %u: cannot create port (%d)\n",
 			       n, ret);
 			break;

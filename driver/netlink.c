@@ -293,6 +293,12 @@ static int ttyrfc_nl_add(struct sk_buff *skb, struct genl_info *info)
 		if (index == -ENOSPC)
 			NL_SET_ERR_MSG_MOD(info->extack,
 					   "all ports in use (ports_max)");
+		else if (index == -EEXIST)
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "a port with that remote or name exists");
+		else if (index == -EINVAL)
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "name may only use A-Z a-z 0-9 # + - . : = @ _");
 		return index;
 	}
 
@@ -329,6 +335,7 @@ static int ttyrfc_fill_port(struct sk_buff *skb, struct ttyrfc_port *p,
 	struct ttyrfc_settings s;
 	u64 tx, rx, drop;
 	void *hdr;
+	int err;
 	u8 link;
 
 	spin_lock_irqsave(&p->lock, irqflags);
@@ -337,6 +344,7 @@ static int ttyrfc_fill_port(struct sk_buff *skb, struct ttyrfc_port *p,
 	rx = p->rx_bytes;
 	drop = p->rx_dropped;
 	link = p->link;
+	err = p->link_err;
 	spin_unlock_irqrestore(&p->lock, irqflags);
 
 	hdr = genlmsg_put(skb, portid, seq, &ttyrfc_family, flags,
@@ -353,6 +361,8 @@ static int ttyrfc_fill_port(struct sk_buff *skb, struct ttyrfc_port *p,
 	    nla_put_u8(skb, TTYRFC_A_DATASIZE, s.datasize) ||
 	    nla_put_u8(skb, TTYRFC_A_PARITY, s.parity) ||
 	    nla_put_u8(skb, TTYRFC_A_STOPSIZE, s.stopsize) ||
+	    nla_put_u8(skb, TTYRFC_A_FLOW, s.flow) ||
+	    nla_put_u32(skb, TTYRFC_A_ERRNO, err) ||
 	    nla_put_u32(skb, TTYRFC_A_MCTRL, s.mctrl) ||
 	    nla_put_u64_64bit(skb, TTYRFC_A_STAT_TX_BYTES, tx, TTYRFC_A_PAD) ||
 	    nla_put_u64_64bit(skb, TTYRFC_A_STAT_RX_BYTES, rx, TTYRFC_A_PAD) ||

@@ -11,6 +11,8 @@ PKGS=(
     qemu-system-x86 busybox-static cpio gzip xz-utils zstd dpkg coreutils
     # in-VM tools and server fixtures (tests/servers/)
     ser2net python3 python3-serial socat picocom iproute2 util-linux procps psmisc
+    # install/operate tests (tests/vm/install.sh)
+    dkms udev mandoc systemd man-db
 )
 
 missing=()
