@@ -277,6 +277,7 @@ static int ttyrfc_create_from_param(void)
 		if (ret == -EEXIST) {
 			pr_err("hosts=: entry %u: %s:%u is listed twice\n", n,
 			       host, tcp_port);
+			ret = -EINVAL;	/* EEXIST would read as "already loaded" */
 			break;
 		} else if (ret < 0) {
 			pr_err("hosts=: entry %u: cannot create port (%d)\n",

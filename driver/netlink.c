@@ -272,7 +272,7 @@ static int ttyrfc_nl_status(struct sk_buff *skb, struct genl_info *info)
 
 static int ttyrfc_nl_add(struct sk_buff *skb, struct genl_info *info)
 {
-	const char *name = "";
+	const char *name = "", *host;
 	struct sk_buff *msg;
 	u32 flags = 0;
 	void *hdr;
@@ -286,8 +286,8 @@ static int ttyrfc_nl_add(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[TTYRFC_A_FLAGS])
 		flags = nla_get_u32(info->attrs[TTYRFC_A_FLAGS]);
 
-	index = ttyrfc_port_create(nla_data(info->attrs[TTYRFC_A_HOST]),
-				   nla_get_u16(info->attrs[TTYRFC_A_PORT]),
+	host = nla_data(info->attrs[TTYRFC_A_HOST]);
+	index = ttyrfc_port_create(host, nla_get_u16(info->attrs[TTYRFC_A_PORT]),
 				   name, flags);
 	if (index < 0) {
 		if (index == -ENOSPC)
@@ -296,6 +296,8 @@ static int ttyrfc_nl_add(struct sk_buff *skb, struct genl_info *info)
 		else if (index == -EEXIST)
 			NL_SET_ERR_MSG_MOD(info->extack,
 					   "a port with that remote or name exists");
+		else if (index == -EINVAL && !*host)
+			NL_SET_ERR_MSG_MOD(info->extack, "empty host");
 		else if (index == -EINVAL)
 			NL_SET_ERR_MSG_MOD(info->extack,
 					   "name may only use A-Z a-z 0-9 # + - . : = @ _");
