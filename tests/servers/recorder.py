@@ -30,6 +30,7 @@ Control socket (--ctl PATH, a UNIX stream socket; one command per line, answer "
     data HEX       send these data bytes to the client (escaped)
     ack now|none|delay SEC
     echo on|off
+    drop                 close the client's connection (link loss)
 """
 import argparse, hashlib, json, os, socket, struct, threading, time
 
@@ -222,6 +223,10 @@ class Server:
                 self.ack_delay = float(w[2])
         elif w[0] == 'echo':
             self.echo = w[1] == 'on'
+        elif w[0] == 'drop':                # the server goes away mid-session
+            if sock is None:
+                return 'error no client'
+            sock.shutdown(socket.SHUT_RDWR)
         else:
             return 'error unknown command'
         return 'ok'

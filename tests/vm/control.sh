@@ -58,6 +58,10 @@ t_run "acks delayed 2 s: TIOCMSET/TIOCMGET/tcsetattr return in < 10 ms" $PY $T s
 t_run "acks never sent: TIOCMSET/TIOCMGET/tcsetattr return in < 10 ms" $PY $T slow_ack none
 t_run "pyserial: open, dtr/rts, baudrate, framing, send_break, reset buffers, cts/dsr/ri/cd" $PY $T pyserial
 t_run "ser2net applies baud/framing to its PTY" $PY $T ser2net /dev/ttyRFC1 "$S2N_DEV"
+t_run "HUPCL drops DTR/RTS after the data on last close; open raises them" $PY $T hupcl
+t_run "CD loss hangs up only without CLOCAL" $PY $T cd_hangup
+t_run "link loss hangs up only without CLOCAL; with it, ttyrfcd reconnects" $PY $T link_hangup
+t_run "tty full: FLOWCONTROL-SUSPEND, then RESUME, nothing lost" $PY $T suspend
 
 kill "$HELPER_PID" 2>/dev/null; wait "$HELPER_PID" 2>/dev/null
 kill "$REC_PID" 2>/dev/null; wait "$REC_PID" 2>/dev/null

@@ -10,7 +10,7 @@ Most checks end with a "sentinel" (TCFLSH TCIFLUSH -> PURGE-DATA 1): since data 
 control reach the wire in order, everything an operation sent has arrived once the
 sentinel has, so "exactly these commands and nothing else" is decidable without sleeps.
 """
-import array, fcntl, json, os, socket, struct, subprocess, sys, termios, threading, time
+import array, errno, fcntl, json, os, socket, struct, subprocess, sys, termios, threading, time
 
 DEV = os.environ.get('CTL_DEV', '/dev/ttyRFC0')
 REC_LOG = os.environ.get('REC_LOG', '/tmp/rec.jsonl')
@@ -131,7 +131,14 @@ def expect(fd, action, want, what, sentinel=True):
 
 def open_dev(dev=DEV):
     pos = REC.pos()
-    fd = os.open(dev, os.O_RDWR | os.O_NOCTTY)
+    # termios outlives a close (like any serial port): a test that cleared
+    # CLOCAL would make a blocking open wait for carrier, so open without
+    # waiting and set CLOCAL first
+    fd = os.open(dev, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    a = termios.tcgetattr(fd)
+    a[2] |= termios.CLOCAL
+    termios.tcsetattr(fd, termios.TCSANOW, a)
+    os.set_blocking(fd, True)
     # settle: wait for the session's opening commands (DTR/RTS raised by open)
     conn = wait_conn(pos)
     REC.wait(pos, lambda es: any(e['ev'] == 'cmd' and e['conn'] == conn and e['cmd'] == CONTROL
@@ -640,10 +647,143 @@ def t_ser2net(tty, dev_side):
         os.close(fd)
 
 
+def wait_cmds(pos, want, what, timeout=5.0):
+    """The recorder's commands since pos include want, in that order."""
+    def has(es):
+        got = [tup(e) for e in cmds(es)]
+        i = 0
+        for g in got:
+            if i < len(want) and g == want[i]:
+                i += 1
+        return i == len(want)
+    return REC.wait(pos, has, timeout, what='%s: %s' % (what, want))
+
+
+def t_hupcl():
+    # HUPCL (the default) drops DTR and RTS on last close, after the data
+    fd = open_dev()
+    baseline(fd)
+    pos = REC.pos()
+    os.write(fd, b'bye')
+    os.close(fd)
+    ents = wait_cmds(pos, [(CONTROL, [9]), (CONTROL, [12])], 'close with HUPCL')
+    datas = [e for e in ents if e['ev'] == 'data']
+    first_drop = min(i for i, e in enumerate(ents) if e['ev'] == 'cmd' and e['val'] == [9])
+    check(datas and ents.index(datas[-1]) < first_drop,
+          'data written before close must precede the DTR drop: %s' % short(ents))
+    # ... and open raises them again
+    pos = REC.pos()
+    fd = os.open(DEV, os.O_RDWR | os.O_NOCTTY)
+    wait_conn(pos)
+    wait_cmds(pos, [(CONTROL, [8]), (CONTROL, [11])], 'open raises DTR/RTS')
+    # without HUPCL, close leaves the lines alone
+    baseline(fd)
+    a = termios.tcgetattr(fd)
+    a[2] &= ~termios.HUPCL
+    termios.tcsetattr(fd, termios.TCSANOW, a)
+    pos = REC.pos()
+    conn = CUR_CONN
+    os.close(fd)
+    time.sleep(1.0)
+    drops = [tup(e) for e in REC.since(pos)
+             if e['ev'] == 'cmd' and e['conn'] == conn and e['val'] in ([9], [12])]
+    check(not drops, 'close without HUPCL dropped lines: %s' % drops)
+
+
+def hung_up(fd, timeout=3.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            os.write(fd, b'x')
+        except OSError as e:
+            return e.errno == errno.EIO
+        time.sleep(0.05)
+    return False
+
+
+def t_cd_hangup():
+    # CD loss hangs the tty up only when CLOCAL is clear, like a modem line
+    fd = open_dev()
+    baseline(fd)
+    REC.ctl('modem 0x80')                      # carrier up
+    end = time.monotonic() + 3
+    while not mget(fd) & termios.TIOCM_CAR:
+        check(time.monotonic() < end, 'CD never came up')
+        time.sleep(0.01)
+    REC.ctl('modem 0x00')                      # carrier lost, CLOCAL set
+    check(not hung_up(fd, 1.0), 'CD loss hung up a CLOCAL tty')
+    REC.ctl('modem 0x80')
+    time.sleep(0.3)
+    a = termios.tcgetattr(fd)
+    a[2] &= ~termios.CLOCAL
+    termios.tcsetattr(fd, termios.TCSANOW, a)
+    REC.ctl('modem 0x00')                      # carrier lost, CLOCAL clear
+    check(hung_up(fd), 'CD loss did not hang up a tty without CLOCAL')
+    os.close(fd)
+
+
+def t_link_hangup():
+    # the server going away: a tty without CLOCAL is hung up, one with CLOCAL
+    # stays open and works again once ttyrfcd has reconnected
+    for clocal in (True, False):
+        fd = open_dev()
+        baseline(fd)
+        if not clocal:
+            a = termios.tcgetattr(fd)
+            a[2] &= ~termios.CLOCAL
+            termios.tcsetattr(fd, termios.TCSANOW, a)
+        pos = REC.pos()
+        REC.ctl('drop')
+        if clocal:
+            check(not hung_up(fd, 1.0), 'link loss hung up a CLOCAL tty')
+            wait_conn(pos)                     # ttyrfcd reconnected by itself
+            pos = REC.pos()
+            os.write(fd, b'again')
+            REC.wait(pos, lambda es: any(e['ev'] == 'data' for e in es),
+                     what='data after the reconnect')
+        else:
+            check(hung_up(fd), 'link loss did not hang up a tty without CLOCAL')
+        os.close(fd)
+
+
+def t_suspend():
+    # a tty nobody reads fills up: the server is told FLOWCONTROL-SUSPEND and
+    # ttyrfcd stops reading; reading again sends RESUME; nothing is lost
+    fd = open_dev()
+    baseline(fd)
+    REC.ctl('echo on')
+    pos = REC.pos()
+    data = os.urandom(128 * 1024)
+    got = bytearray()
+    os.set_blocking(fd, False)
+    off = 0
+    end = time.monotonic() + 30
+    while off < len(data):                     # write all, read nothing
+        check(time.monotonic() < end, 'could not write %d bytes' % len(data))
+        try:
+            off += os.write(fd, data[off:off + 4096])
+        except BlockingIOError:
+            time.sleep(0.01)
+    wait_cmds(pos, [(8, [])], 'FLOWCONTROL-SUSPEND while the tty is full', 15)
+    end = time.monotonic() + 60
+    while len(got) < len(data):
+        check(time.monotonic() < end, 'echo came back short: %d of %d' % (len(got), len(data)))
+        try:
+            got += os.read(fd, 65536)
+        except BlockingIOError:
+            time.sleep(0.01)
+    wait_cmds(pos, [(8, []), (9, [])], 'FLOWCONTROL-RESUME after reading')
+    check(bytes(got) == data, 'echoed data differs')
+    REC.ctl('echo off')
+    os.close(fd)
+
+
 TESTS = {
     'baud': t_baud, 'framing': t_framing, 'mctrl': t_mctrl, 'modem': t_modem,
     'break': t_break, 'purge': t_purge, 'linestate': t_linestate,
     'reset': t_reset, 'slow_ack': t_slow_ack, 'pyserial': t_pyserial, 'ser2net': t_ser2net,
+    'hupcl': t_hupcl, 'cd_hangup': t_cd_hangup, 'link_hangup': t_link_hangup,
+    'suspend': t_suspend,
 }
 
 if __name__ == '__main__':
