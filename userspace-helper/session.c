@@ -102,6 +102,32 @@ static void cmd_u8(struct port *p, uint8_t cmd, uint8_t v)
 	out_put(p, b, rfc2217_cmd_u8(b, sizeof(b), cmd, v));
 }
 
+/*
+ * DTR/RTS changes of one call leave in one segment, one line after the
+ * other; a USB bridge changes both at once. On ESP32 boards DTR=0,RTS=1
+ * pulls EN low, so the order must never pass through that state: both
+ * lines dropping goes RTS first, everything else DTR first (which is also
+ * the order esp_rfc2217_server's reset detector expects).
+ */
+static void put_mctrl(struct port *p, uint32_t mctrl, uint32_t changed)
+{
+	const uint32_t both = TTYRFC_MCTRL_DTR | TTYRFC_MCTRL_RTS;
+	uint8_t dtr = (mctrl & TTYRFC_MCTRL_DTR) ? RFC2217_CTL_DTR_ON :
+						   RFC2217_CTL_DTR_OFF;
+	uint8_t rts = (mctrl & TTYRFC_MCTRL_RTS) ? RFC2217_CTL_RTS_ON :
+						   RFC2217_CTL_RTS_OFF;
+
+	if ((changed & both) == both && !(mctrl & both)) {
+		cmd_u8(p, RFC2217_SET_CONTROL, rts);
+		cmd_u8(p, RFC2217_SET_CONTROL, dtr);
+		return;
+	}
+	if (changed & TTYRFC_MCTRL_DTR)
+		cmd_u8(p, RFC2217_SET_CONTROL, dtr);
+	if (changed & TTYRFC_MCTRL_RTS)
+		cmd_u8(p, RFC2217_SET_CONTROL, rts);
+}
+
 /* Settings as RFC 2217 commands, for the fields in mask. */
 static void put_settings(struct port *p, const struct port_settings *s,
 			 uint32_t mask, uint32_t mctrl_mask)
@@ -122,15 +148,8 @@ static void put_settings(struct port *p, const struct port_settings *s,
 		cmd_u8(p, RFC2217_SET_STOPSIZE, s->stopsize);
 	if (mask & SET_FLOW)
 		cmd_u8(p, RFC2217_SET_CONTROL, s->flow);
-	/* both lines of one change go out together, DTR first */
-	if ((mask & SET_MCTRL) && (mctrl_mask & TTYRFC_MCTRL_DTR))
-		cmd_u8(p, RFC2217_SET_CONTROL,
-		       (s->mctrl & TTYRFC_MCTRL_DTR) ? RFC2217_CTL_DTR_ON :
-						       RFC2217_CTL_DTR_OFF);
-	if ((mask & SET_MCTRL) && (mctrl_mask & TTYRFC_MCTRL_RTS))
-		cmd_u8(p, RFC2217_SET_CONTROL,
-		       (s->mctrl & TTYRFC_MCTRL_RTS) ? RFC2217_CTL_RTS_ON :
-						       RFC2217_CTL_RTS_OFF);
+	if (mask & SET_MCTRL)
+		put_mctrl(p, s->mctrl, mctrl_mask);
 }
 
 /* Write what we can; confirm kernel data once it has all left. */

@@ -10,7 +10,7 @@ PKGS=(
     # VM harness (tests/vm/run.sh, kernel.sh)
     qemu-system-x86 busybox-static cpio gzip xz-utils zstd dpkg coreutils
     # in-VM tools and server fixtures (tests/servers/)
-    ser2net python3 python3-serial socat picocom iproute2 util-linux procps psmisc
+    ser2net python3 python3-serial python3-intelhex socat picocom iproute2 util-linux procps psmisc
     # install/operate tests (tests/vm/install.sh)
     dkms udev mandoc systemd man-db
 )
