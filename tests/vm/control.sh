@@ -62,6 +62,7 @@ t_run "HUPCL drops DTR/RTS after the data on last close; open raises them" $PY $
 t_run "CD loss hangs up only without CLOCAL" $PY $T cd_hangup
 t_run "link loss hangs up only without CLOCAL; with it, ttyrfcd reconnects" $PY $T link_hangup
 t_run "tty full: FLOWCONTROL-SUSPEND, then RESUME, nothing lost" $PY $T suspend
+t_run "tcdrain waits until the data is handed to the network" $PY $T drain
 
 kill "$HELPER_PID" 2>/dev/null; wait "$HELPER_PID" 2>/dev/null
 kill "$REC_PID" 2>/dev/null; wait "$REC_PID" 2>/dev/null

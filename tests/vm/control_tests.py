@@ -10,7 +10,7 @@ Most checks end with a "sentinel" (TCFLSH TCIFLUSH -> PURGE-DATA 1): since data 
 control reach the wire in order, everything an operation sent has arrived once the
 sentinel has, so "exactly these commands and nothing else" is decidable without sleeps.
 """
-import array, errno, fcntl, json, os, socket, struct, subprocess, sys, termios, threading, time
+import array, errno, fcntl, json, os, signal, socket, struct, subprocess, sys, termios, threading, time
 
 DEV = os.environ.get('CTL_DEV', '/dev/ttyRFC0')
 REC_LOG = os.environ.get('REC_LOG', '/tmp/rec.jsonl')
@@ -782,12 +782,39 @@ def t_suspend():
     os.close(fd)
 
 
+def t_drain():
+    # tcdrain returns once the data has been handed to the network, not
+    # before: with ttyrfcd stopped it must wait; once it runs, it returns
+    # and the server has every byte
+    fd = open_dev()
+    baseline(fd)
+    pid = int(subprocess.check_output(['pgrep', '-x', 'ttyrfcd']).split()[0])
+    pos = REC.pos()
+    data = os.urandom(3000)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        os.write(fd, data)
+        done = threading.Event()
+        th = threading.Thread(target=lambda: (termios.tcdrain(fd), done.set()))
+        th.start()
+        check(not done.wait(1.0), 'tcdrain returned while ttyrfcd was stopped')
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    check(done.wait(5.0), 'tcdrain did not return within 5 s of ttyrfcd resuming')
+    ents = REC.wait(pos, lambda es: sum(e['len'] for e in es if e['ev'] == 'data'
+                                        and e['conn'] == CUR_CONN) >= len(data),
+                    what='the drained data at the server')
+    got = sum(e['len'] for e in ents if e['ev'] == 'data' and e['conn'] == CUR_CONN)
+    check(got == len(data), 'server got %d bytes, wrote %d' % (got, len(data)))
+    os.close(fd)
+
+
 TESTS = {
     'baud': t_baud, 'framing': t_framing, 'mctrl': t_mctrl, 'modem': t_modem,
     'break': t_break, 'purge': t_purge, 'linestate': t_linestate,
     'reset': t_reset, 'slow_ack': t_slow_ack, 'pyserial': t_pyserial, 'ser2net': t_ser2net,
     'hupcl': t_hupcl, 'cd_hangup': t_cd_hangup, 'link_hangup': t_link_hangup,
-    'suspend': t_suspend,
+    'suspend': t_suspend, 'drain': t_drain,
 }
 
 if __name__ == '__main__':
