@@ -11,10 +11,12 @@ A PTY has no modem lines: DTR/RTS/BREAK requests are remembered and logged inste
 failing, and CTS/DSR/RI read as 0, CD as 1. Unlike ser2net it acknowledges SET-CONTROL.
 Prints "LISTENING <port>" on stdout once it accepts connections (-p 0: ephemeral).
 """
-import argparse, errno, logging, socket, sys, threading
+import argparse, logging, socket, sys
 
 import serial
 import serial.rfc2217
+
+from pm_session import Session
 
 log = logging.getLogger('pm_server')
 
@@ -65,63 +67,6 @@ def open_port(spec):
     ser.rts = False
     ser.open()
     return ser
-
-
-class Session:
-    def __init__(self, ser, sock, verbose):
-        self.ser, self.sock = ser, sock
-        self.lock = threading.Lock()
-        self.alive = True
-        self.pm = serial.rfc2217.PortManager(
-            ser, self, logger=logging.getLogger('rfc2217.server') if verbose else None)
-
-    def write(self, data):          # PortManager's connection interface
-        with self.lock:
-            self.sock.sendall(data)
-
-    def reader(self):               # serial -> socket
-        while self.alive:
-            try:
-                data = self.ser.read(self.ser.in_waiting or 1)
-                if data:
-                    self.write(b''.join(self.pm.escape(data)))
-            except (OSError, serial.SerialException) as e:
-                if self.alive:
-                    log.info('reader: %s', e)
-                break
-        self.alive = False
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def poller(self):               # NOTIFY-MODEMSTATE
-        while self.alive:
-            try:
-                self.pm.check_modem_lines()
-            except Exception as e:  # noqa
-                log.info('modem poll: %s', e)
-            for _ in range(10):
-                if not self.alive:
-                    return
-                threading.Event().wait(0.1)
-
-    def run(self):
-        rt = threading.Thread(target=self.reader, daemon=True); rt.start()
-        pt = threading.Thread(target=self.poller, daemon=True); pt.start()
-        try:
-            while self.alive:       # socket -> serial
-                data = self.sock.recv(65536)
-                if not data:
-                    break
-                out = b''.join(self.pm.filter(data))
-                if out:
-                    self.ser.write(out)
-        except (OSError, serial.SerialException) as e:
-            log.info('writer: %s', e)
-        finally:
-            self.alive = False
-            rt.join(); pt.join()
 
 
 def main():

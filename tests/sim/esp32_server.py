@@ -13,73 +13,26 @@ bridge's baud returns to 115200. Prints "LISTENING <port>" when ready.
 The board's event log (--events) says what it saw: resets, boot mode, baud
 changes, flash writes, MD5s.  SIGTERM/SIGINT save the flash image (--flash).
 """
-import argparse, logging, os, signal, socket, sys, threading, urllib.parse
+import argparse, logging, os, signal, socket, sys, urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import serial                      # noqa: E402
 import serial.rfc2217              # noqa: E402
 serial.protocol_handler_packages.append("ttyrfc_sim")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "servers"))
+from pm_session import Session as PMSession  # noqa: E402
 
 log = logging.getLogger("esp32_server")
 
 
-class Session:
-    def __init__(self, ser, sock, verbose):
-        self.ser, self.sock = ser, sock
-        self.lock = threading.Lock()
-        self.alive = True
-        self.pm = serial.rfc2217.PortManager(
-            ser, self, logger=logging.getLogger("rfc2217.server") if verbose else None)
-
-    def write(self, data):             # PortManager's connection interface
-        with self.lock:
-            self.sock.sendall(data)
-
-    def reader(self):                  # board -> socket
-        while self.alive:
-            try:
-                data = self.ser.read(self.ser.in_waiting or 1)
-                if data:
-                    self.write(b"".join(self.pm.escape(data)))
-            except OSError as e:
-                if self.alive:
-                    log.info("reader: %s", e)
-                break
-        self.alive = False
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def poller(self):                  # NOTIFY-MODEMSTATE
-        ev = threading.Event()
-        while self.alive:
-            try:
-                self.pm.check_modem_lines()
-            except Exception as e:  # noqa
-                log.info("modem poll: %s", e)
-            ev.wait(1.0)
-
-    def run(self):
-        rt = threading.Thread(target=self.reader, daemon=True)
-        pt = threading.Thread(target=self.poller, daemon=True)
-        rt.start(); pt.start()
-        try:
-            while self.alive:          # socket -> board
-                data = self.sock.recv(65536)
-                if not data:
-                    break
-                # commands from one read reach the board as if applied back to
-                # back (see Board.batch), not at Python's scheduling whims
-                with self.ser.board.batch():
-                    out = b"".join(self.pm.filter(data))
-                if out:
-                    self.ser.write(out)
-        except OSError as e:
-            log.info("writer: %s", e)
-        finally:
-            self.alive = False
-            rt.join()
+class Session(PMSession):
+    def to_serial(self, data):
+        # commands from one read reach the board as if applied back to
+        # back (see Board.batch), not at Python's scheduling whims
+        with self.ser.board.batch():
+            out = b"".join(self.pm.filter(data))
+        if out:
+            self.ser.write(out)
 
 
 def board_url(a):
