@@ -12,7 +12,7 @@ T0=$(date +%s)
 [ -f "${TTYRFC_KO:-ttyrfc.ko}" ] || fail "no ttyrfc.ko: run 'make' (or 'make demo', which builds first)"
 [ -x userspace-helper/ttyrfcd ] || fail "no userspace-helper/ttyrfcd: run 'make'"
 
-say "getting esptool 4.7 from Debian trixie into build/esptool (only the first time)..."
+say "getting esptool 4.7 from Debian trixie into /var/cache/ttyrfc/esptool (only the first time)..."
 tests/vm/fetch-esptool.sh || fail "could not download esptool (network? see the lines above)"
 
 # esptool's Python dependencies, from bookworm (tests/vm/deps.sh installs them)

@@ -2,7 +2,7 @@
 """esp_rfc2217_sim.py — Espressif's esp_rfc2217_server.py (as shipped in Debian's
 esptool package, examples/) in front of the simulated ESP32 (esp32sim:// URL).
 
-    PYTHONPATH=build/esptool/usr/lib/python3/dist-packages \
+    PYTHONPATH=/var/cache/ttyrfc/esptool/usr/lib/python3/dist-packages \
     esp_rfc2217_sim.py [--server PATH] [--flash F] [--events F] [--no-pace] -- [server args] 
 
 The server is run unmodified, except for one test-only substitution: on Linux its

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
 LOG=${TTYRFC_VM_RESULTS:-/tmp}
 KO=${TTYRFC_KO:-./ttyrfc.ko}
-ESPPKG=$PWD/build/esptool/usr/lib/python3/dist-packages
+. tests/cache.sh
 T0=$(date +%s.%N)
 STEP=start
 step() { STEP=$*; printf '\n== [%5.1fs] %s\n' "$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')" "$*"; }

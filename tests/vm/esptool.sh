@@ -18,7 +18,7 @@ KO=${TTYRFC_KO:-./ttyrfc.ko}
 RUNS=${TTYRFC_ESPTOOL_RUNS:-20}
 NETEM_RUNS=${TTYRFC_ESPTOOL_NETEM_RUNS:-3}
 QUICK=${TTYRFC_ESPTOOL_QUICK:-0}
-ESPPKG=$PWD/build/esptool/usr/lib/python3/dist-packages
+. tests/cache.sh
 STUBPKG=/tmp/esptool-stub
 ESPOUT=/tmp/esptool.out
 T_START=$(date +%s.%N)
@@ -28,7 +28,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }'; }
 
 if [ ! -d "$ESPPKG/esptool" ]; then
-	t_fail "esptool 4.7 unpacked in build/esptool" "run tests/vm/fetch-esptool.sh on the host first"
+	t_fail "esptool 4.7 unpacked in $TTYRFC_ESPTOOL_DIR" "run tests/vm/fetch-esptool.sh on the host first"
 	t_summary; exit 1
 fi
 # Debian's esptool lacks the ESP32 stub: a copy with a stand-in stub description
@@ -77,7 +77,7 @@ wait_for() {	# wait_for FILE REGEX [tenths]
 }
 
 t_dmesg_mark
-t_diag "kernel $(uname -r); $(cat build/esptool/.done 2>/dev/null)"
+t_diag "kernel $(uname -r); $(cat "$TTYRFC_ESPTOOL_DIR/.done" 2>/dev/null)"
 
 # ---------------------------------------------------------------- servers
 EV0=$LOG/board0-events.log EV1=$LOG/board1-events.log EV2=$LOG/board2-events.log

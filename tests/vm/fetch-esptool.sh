@@ -1,23 +1,24 @@
 #!/bin/bash
 # tests/vm/fetch-esptool.sh — get esptool 4.7 from Debian's trixie suite into
-# build/esptool/ without touching the machine's apt configuration: a private
-# sources file, lists dir and cache under build/esptool-apt/, `apt-get download`,
+# $TTYRFC_CACHE/esptool/ without touching the machine's apt configuration: a private
+# sources file, lists dir and cache under $TTYRFC_CACHE/esptool-apt/, `apt-get download`,
 # `dpkg-deb -x`. Idempotent: does nothing when build/esptool/ is already unpacked.
 #
 # Afterwards:
-#   PYTHONPATH=build/esptool/usr/lib/python3/dist-packages /usr/bin/python3 -m esptool ...
+#   PYTHONPATH=$TTYRFC_CACHE/esptool/usr/lib/python3/dist-packages /usr/bin/python3 -m esptool ...
 # (the package is pure Python; the esp_rfc2217_server.py example is under
-# build/esptool/usr/share/doc/esptool/examples/). esptool itself imports only
+# $TTYRFC_CACHE/esptool/usr/share/doc/esptool/examples/). esptool itself imports only
 # pyserial and intelhex, both from bookworm (python3-serial, python3-intelhex in
 # tests/vm/deps.sh). The package also Depends on python3-ecdsa, -bitstring,
 # -cryptography, -yaml (espsecure/espefuse) and python3-reedsolo (espefuse; not in
 # bookworm); none of these is needed to flash.
 # The mirror is the one in the machine's own Debian apt source (URIs:), not hard-coded.
 #
-# Env: ESPTOOL_SUITE (default trixie)  TTYRFC_ESPTOOL_DIR (default $REPO/build/esptool)
+# Env: ESPTOOL_SUITE (default trixie)  TTYRFC_ESPTOOL_DIR (default $TTYRFC_CACHE/esptool, see tests/cache.sh)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DEST=${TTYRFC_ESPTOOL_DIR:-$REPO/build/esptool}
+. "$REPO/tests/cache.sh"
+DEST=$TTYRFC_ESPTOOL_DIR
 SUITE=${ESPTOOL_SUITE:-trixie}
 PYDIR=usr/lib/python3/dist-packages
 say() { echo "fetch-esptool: $*" >&2; }
@@ -49,7 +50,7 @@ keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 say "using mirror $mirror, suite $SUITE"
 
 # --- private apt state -------------------------------------------------------------
-APT=$REPO/build/esptool-apt
+APT=$TTYRFC_CACHE/esptool-apt
 mkdir -p "$APT"/{lists/partial,cache/archives/partial,etc/sources.list.d,etc/preferences.d,deb}
 cat >"$APT/etc/sources.list.d/esptool.sources" <<SRC
 Types: deb

@@ -5,7 +5,7 @@
 #        eval "$(tests/vm/kernel.sh --env)"   # sets KVER, KDIR, VMLINUZ, KMODDIR
 #
 # Env:   KVER               kernel version (default: newest /usr/src/linux-headers-*-amd64)
-#        TTYRFC_VM_CACHE    cache root (default: $REPO/build/vm); image lands in $TTYRFC_VM_CACHE/$KVER
+#        TTYRFC_VM_CACHE    cache root (default: $TTYRFC_CACHE/vm, see tests/cache.sh); image lands in $TTYRFC_VM_CACHE/$KVER
 # Result: $KDIR/vmlinuz, $KDIR/lib/modules/$KVER/, $KDIR/boot/config-$KVER. Idempotent.
 set -euo pipefail
 
@@ -15,7 +15,8 @@ if [ -z "${KVER:-}" ]; then
     KVER=$("$REPO/tests/vm/kernels.sh" default)
     [ -n "$KVER" ] || { echo "kernel.sh: linux-headers-amd64 is not installed; run tests/vm/deps.sh or set KVER" >&2; exit 1; }
 fi
-CACHE=${TTYRFC_VM_CACHE:-$REPO/build/vm}
+. "$REPO/tests/cache.sh"
+CACHE=${TTYRFC_VM_CACHE:-$TTYRFC_CACHE/vm}
 KDIR=$CACHE/$KVER
 
 log() { echo "kernel.sh: $*" >&2; }

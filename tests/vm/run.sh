@@ -6,7 +6,7 @@
 #
 # Env:
 #   KVER                 kernel to boot (default: see tests/vm/kernel.sh)
-#   TTYRFC_VM_CACHE      cache root (default $REPO/build/vm)
+#   TTYRFC_VM_CACHE      cache root (default $TTYRFC_CACHE/vm, see tests/cache.sh)
 #   TTYRFC_VM_TIMEOUT    seconds before the VM is killed (default 900) -> exit 124
 #   TTYRFC_VM_MEM        guest RAM in MiB (default 2048)
 #   TTYRFC_VM_SMP        guest CPUs (default 2)
