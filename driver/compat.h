@@ -28,4 +28,11 @@
 
 #define TTYRFC_OLD_TERMIOS_T	const struct ktermios
 
+/* 6.6: the port's receive_buf returns size_t */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define TTYRFC_RECV_RET		size_t
+#else
+#define TTYRFC_RECV_RET		int
+#endif
+
 #endif /* _TTYRFC_COMPAT_H */

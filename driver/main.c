@@ -33,13 +33,17 @@ struct tty_driver *ttyrfc_driver;
 static DEFINE_MUTEX(ports_lock);
 static DEFINE_IDR(ports);
 
-struct ttyrfc_port *ttyrfc_port_get(unsigned int index)
+/*
+ * The port at @index, with a reference. A deleted port (@dead_too) is still
+ * here while a hung-up tty holds it: its minor is only free in .destruct.
+ */
+struct ttyrfc_port *ttyrfc_port_get(unsigned int index, bool dead_too)
 {
 	struct ttyrfc_port *p;
 
 	mutex_lock(&ports_lock);
 	p = idr_find(&ports, index);
-	if (p && !tty_port_get(&p->port))
+	if (p && ((p->dead && !dead_too) || !tty_port_get(&p->port)))
 		p = NULL;
 	mutex_unlock(&ports_lock);
 	return p;
@@ -112,7 +116,8 @@ ATTRIBUTE_GROUPS(ttyrfc_dev);
 
 /*
  * Two ports on one remote would fight over the board, and names become
- * /dev/serial/rfc2217/<name> links: both must be unique. Under ports_lock.
+ * /dev/serial/rfc2217/<name> links: both must be unique among the ports
+ * not deleted. Under ports_lock.
  */
 static int ttyrfc_port_clash(const struct ttyrfc_port *new)
 {
@@ -120,6 +125,8 @@ static int ttyrfc_port_clash(const struct ttyrfc_port *new)
 	int id;
 
 	idr_for_each_entry(&ports, p, id) {
+		if (p->dead)
+			continue;
 		if (p->tcp_port == new->tcp_port &&
 		    !strcasecmp(p->host, new->host))
 			return -EEXIST;
@@ -138,37 +145,53 @@ static bool ttyrfc_name_ok(const char *name)
 	return true;
 }
 
-/* Returns the new port's index or -errno. */
-int ttyrfc_port_create(const char *host, u16 tcp_port, const char *name,
-		       u32 flags)
+static struct ttyrfc_port *ttyrfc_port_alloc(const char *host, u16 tcp_port,
+					      const char *name, u32 flags)
 {
-	struct ttyrfc_port *p;
-	struct device *dev;
-	int index, ret;
+	struct ttyrfc_port *p = kzalloc(sizeof(*p), GFP_KERNEL);
 
-	if (!*host || strlen(host) > TTYRFC_HOST_MAX || !tcp_port ||
-	    !ttyrfc_name_ok(name))
-		return -EINVAL;
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
 	if (!p)
-		return -ENOMEM;
+		return NULL;
 	tty_port_init(&p->port);
 	p->port.ops = &ttyrfc_port_ops;
+	p->port.client_ops = &ttyrfc_client_ops;
+	p->index = UINT_MAX;		/* no minor yet */
+	spin_lock_init(&p->lock);
 	init_waitqueue_head(&p->link_wait);
 	strscpy(p->host, host, sizeof(p->host));
 	strscpy(p->name, name, sizeof(p->name));
 	p->tcp_port = tcp_port;
 	p->flags = flags;
-	ret = ttyrfc_queue_init(p);
-	if (ret) {
+	if (ttyrfc_queue_init(p)) {
 		tty_port_destroy(&p->port);
 		kfree(p);
-		return ret;
+		return NULL;
 	}
+	return p;
+}
+
+/*
+ * Returns the new port's index or -errno. The minor is reserved first and
+ * the port published only once it is set up, so nobody sees it half made.
+ */
+int ttyrfc_port_create(const char *host, u16 tcp_port, const char *name,
+		       u32 flags)
+{
+	struct ttyrfc_port *p;
+	struct device *dev;
+	int index;
+
+	if (!*host || strlen(host) > TTYRFC_HOST_MAX || !tcp_port ||
+	    !ttyrfc_name_ok(name))
+		return -EINVAL;
+	p = ttyrfc_port_alloc(host, tcp_port, name, flags);
+	if (!p)
+		return -ENOMEM;
 
 	mutex_lock(&ports_lock);
-	index = ttyrfc_port_clash(p) ?: idr_alloc(&ports, p, 0, ports_max,
-						  GFP_KERNEL);
+	index = ttyrfc_port_clash(p);
+	if (!index)
+		index = idr_alloc(&ports, NULL, 0, ports_max, GFP_KERNEL);
 	mutex_unlock(&ports_lock);
 	if (index < 0) {
 		tty_port_put(&p->port);		/* destruct frees it */
@@ -179,40 +202,49 @@ int ttyrfc_port_create(const char *host, u16 tcp_port, const char *name,
 	dev = tty_port_register_device_attr(&p->port, ttyrfc_driver, index,
 					    NULL, p, ttyrfc_dev_groups);
 	if (IS_ERR(dev)) {
-		mutex_lock(&ports_lock);
-		idr_remove(&ports, index);
-		mutex_unlock(&ports_lock);
-		tty_port_put(&p->port);
+		tty_port_put(&p->port);		/* releases the minor */
 		return PTR_ERR(dev);
 	}
-	p->dev = dev;
+	mutex_lock(&ports_lock);
+	idr_replace(&ports, p, index);
+	mutex_unlock(&ports_lock);
 	pr_info("ttyRFC%d: %s port %u%s%s\n", index, host, tcp_port,
 		*name ? " " : "", name);
 	return index;
 }
 
-/* Remove an idle port; an open one is refused with -EBUSY. */
+/* Called from .destruct: the last tty is gone, the minor may be reused. */
+void ttyrfc_port_release(struct ttyrfc_port *p)
+{
+	if (p->index == UINT_MAX)
+		return;
+	mutex_lock(&ports_lock);
+	idr_remove(&ports, p->index);
+	mutex_unlock(&ports_lock);
+}
+
+/*
+ * Remove a port. An open one goes the way an unplugged USB adapter does:
+ * its tty is hung up (the holder sees EIO and a hangup), no new open gets
+ * it, and it is freed when the last holder lets go.
+ */
 int ttyrfc_port_destroy(unsigned int index)
 {
 	struct ttyrfc_port *p;
 
 	mutex_lock(&ports_lock);
 	p = idr_find(&ports, index);
-	if (!p) {
+	if (!p || p->dead) {
 		mutex_unlock(&ports_lock);
 		return -ENODEV;
 	}
-	if (tty_port_users(&p->port) || READ_ONCE(p->active)) {
-		mutex_unlock(&ports_lock);
-		return -EBUSY;
-	}
-	idr_remove(&ports, index);
+	p->dead = true;
 	mutex_unlock(&ports_lock);
 
-	/* an open() that raced us sees a hangup, then the device is gone */
-	tty_port_tty_hangup(&p->port, false);
+	tty_port_tty_vhangup(&p->port);
 	tty_unregister_device(ttyrfc_driver, index);
-	tty_port_put(&p->port);
+	tty_port_put(&p->port);		/* the registry's reference */
+	pr_info("ttyRFC%u: removed\n", index);
 	return 0;
 }
 
@@ -332,22 +364,22 @@ static int __init ttyrfc_init(void)
 	if (ret)
 		goto err_put;
 	ttyrfc_driver = drv;
+	ttyrfc_client_ops_init();
 
 	ret = ttyrfc_queue_setup();
 	if (ret)
 		goto err_unregister;
-	ret = ttyrfc_genl_init();
-	if (ret)
-		goto err_queue;
 	ret = ttyrfc_create_from_param();
+	if (ret)
+		goto err_ports;
+	/* last: the helper and ttyrfcctl only see a module that is ready */
+	ret = ttyrfc_genl_init();
 	if (ret)
 		goto err_ports;
 	return 0;
 
 err_ports:
 	ttyrfc_destroy_all();
-	ttyrfc_genl_exit();
-err_queue:
 	ttyrfc_queue_teardown();
 err_unregister:
 	tty_unregister_driver(drv);
@@ -358,7 +390,7 @@ err_put:
 
 static void __exit ttyrfc_exit(void)
 {
-	/* no tty is open here: each open one pins the module */
+	/* first: no more requests; no tty is open (each one pins us) */
 	ttyrfc_genl_exit();
 	ttyrfc_destroy_all();
 	ttyrfc_queue_teardown();

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ttyrfc: the "ttyrfc" generic netlink family.
+ * ttyrfc: the "ttyrfc" generic netlink family (docs/netlink/ttyrfc.yaml).
  *
  * One helper (ttyrfcd) registers with HELLO; its socket's port id is where
  * every event goes. Its death is seen at once through the netlink release
- * notifier: ports stay, queued data is kept, and the next helper to say
- * HELLO is told about every open port again.
+ * notifier: ports stay, their streams are kept, and the next helper to say
+ * HELLO gets a new session for every open port. Every command needs
+ * CAP_NET_ADMIN in the initial user namespace; attributes are checked by
+ * strict policies.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -16,27 +18,53 @@
 #include <net/netlink.h>
 
 #include "ttyrfc.h"
+#include "netlink.h"
 
 static DEFINE_MUTEX(helper_lock);
 static u32 helper_portid;	/* 0: no helper; written under helper_lock */
 
+#define TTYRFC_MODEM_MASK	(TIOCM_CTS | TIOCM_DSR | TIOCM_RI | TIOCM_CD)
+#define TTYRFC_LINE_MASK	(TTYRFC_LINE_BREAK | TTYRFC_LINE_FRAME | \
+				 TTYRFC_LINE_PARITY | TTYRFC_LINE_OVERRUN)
+
+/* What the server says it applied (SERVER nest of STATUS) */
+static const struct nla_policy ttyrfc_server_policy[TTYRFC_A_MAX + 1] = {
+	[TTYRFC_A_BAUD]		= { .type = NLA_U32 },
+	[TTYRFC_A_DATA_BITS]	= NLA_POLICY_RANGE(NLA_U8, 5, 8),
+	[TTYRFC_A_PARITY]	= NLA_POLICY_MAX(NLA_U8, TTYRFC_PARITY_SPACE),
+	[TTYRFC_A_STOP_BITS]	= NLA_POLICY_RANGE(NLA_U8, 1, 2),
+	[TTYRFC_A_FLOW]		= NLA_POLICY_MAX(NLA_U8, TTYRFC_FLOW_RTSCTS),
+};
+
+/* The helper's own counters (STATS nest of STATUS) */
+static const struct nla_policy ttyrfc_stats_policy[TTYRFC_STAT_MAX + 1] = {
+	[TTYRFC_STAT_PROTO_ERRORS]	= { .type = NLA_U64 },
+	[TTYRFC_STAT_HELPER_STALE]	= { .type = NLA_U64 },
+	[TTYRFC_STAT_CONNECTS]		= { .type = NLA_U64 },
+	[TTYRFC_STAT_LOG_SUPPRESSED]	= { .type = NLA_U64 },
+};
+
 static const struct nla_policy ttyrfc_policy[TTYRFC_A_MAX + 1] = {
 	[TTYRFC_A_VERSION]	= { .type = NLA_U32 },
 	[TTYRFC_A_INDEX]	= NLA_POLICY_MAX(NLA_U32, TTYRFC_PORTS_LIMIT - 1),
+	[TTYRFC_A_SESSION]	= NLA_POLICY_MIN(NLA_U32, 1),
 	[TTYRFC_A_HOST]		= { .type = NLA_NUL_STRING,
 				    .len = TTYRFC_HOST_MAX },
 	[TTYRFC_A_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
 	[TTYRFC_A_NAME]		= { .type = NLA_NUL_STRING,
 				    .len = TTYRFC_NAME_MAX },
 	[TTYRFC_A_FLAGS]	= NLA_POLICY_MASK(NLA_U32, TTYRFC_F_RAW),
-	[TTYRFC_A_LINK_STATE]	= NLA_POLICY_MAX(NLA_U8, TTYRFC_LINK_UP),
-	[TTYRFC_A_ERRNO]	= NLA_POLICY_RANGE(NLA_U32, 0, MAX_ERRNO),
+	[TTYRFC_A_LINK]		= NLA_POLICY_MAX(NLA_U8, TTYRFC_LINK_UP),
+	[TTYRFC_A_ERRNO]	= NLA_POLICY_MAX(NLA_U32, MAX_ERRNO),
 	[TTYRFC_A_DATA]		= { .type = NLA_BINARY,
 				    .len = TTYRFC_MAX_DATA },
-	[TTYRFC_A_BYTES]	= { .type = NLA_U32 },
-	[TTYRFC_A_MSR]		= { .type = NLA_U8 },
-	[TTYRFC_A_LSR]		= { .type = NLA_U8 },
-	[TTYRFC_A_STAT_PROTO_ERRORS]	= { .type = NLA_U32 },
+	[TTYRFC_A_TX_POS]	= { .type = NLA_U64 },
+	[TTYRFC_A_CTRL_SEQ]	= { .type = NLA_U64 },
+	[TTYRFC_A_RX_POS]	= { .type = NLA_U64 },
+	[TTYRFC_A_MODEM]	= NLA_POLICY_MASK(NLA_U32, TTYRFC_MODEM_MASK),
+	[TTYRFC_A_LINE]		= NLA_POLICY_MASK(NLA_U32, TTYRFC_LINE_MASK),
+	[TTYRFC_A_SERVER]	= NLA_POLICY_NESTED(ttyrfc_server_policy),
+	[TTYRFC_A_STATS]	= NLA_POLICY_NESTED(ttyrfc_stats_policy),
 };
 
 static struct genl_family ttyrfc_family;
@@ -46,16 +74,21 @@ bool ttyrfc_helper_present(void)
 	return READ_ONCE(helper_portid) != 0;
 }
 
-struct sk_buff *ttyrfc_event_new(struct ttyrfc_port *p, u8 cmd,
-				 size_t payload, void **hdr)
+/* ------------------------------------------------------- to the helper */
+
+/* A message about @p for session @sid, with room for @payload more. */
+static struct sk_buff *ttyrfc_msg_new(struct ttyrfc_port *p, u8 cmd, u32 sid,
+				      size_t payload)
 {
 	struct sk_buff *skb;
 
-	skb = genlmsg_new(nla_total_size(sizeof(u32)) + payload, GFP_KERNEL);
+	skb = genlmsg_new(2 * nla_total_size(sizeof(u32)) + payload,
+			  GFP_KERNEL);
 	if (!skb)
 		return NULL;
-	*hdr = genlmsg_put(skb, 0, 0, &ttyrfc_family, 0, cmd);
-	if (!*hdr || nla_put_u32(skb, TTYRFC_A_INDEX, p->index)) {
+	if (!genlmsg_put(skb, 0, 0, &ttyrfc_family, 0, cmd) ||
+	    nla_put_u32(skb, TTYRFC_A_INDEX, p->index) ||
+	    nla_put_u32(skb, TTYRFC_A_SESSION, sid)) {
 		nlmsg_free(skb);
 		return NULL;
 	}
@@ -63,11 +96,11 @@ struct sk_buff *ttyrfc_event_new(struct ttyrfc_port *p, u8 cmd,
 }
 
 /* Unicast to the helper; -EAGAIN when its socket is full. Consumes @skb. */
-int ttyrfc_event_send(struct sk_buff *skb, void *hdr)
+int ttyrfc_nl_send(struct sk_buff *skb)
 {
 	u32 portid = READ_ONCE(helper_portid);
 
-	genlmsg_end(skb, hdr);
+	nlmsg_end(skb, nlmsg_hdr(skb));
 	if (!portid) {
 		nlmsg_free(skb);
 		return -ENOTCONN;
@@ -75,73 +108,143 @@ int ttyrfc_event_send(struct sk_buff *skb, void *hdr)
 	return genlmsg_unicast(&init_net, skb, portid);
 }
 
-int ttyrfc_send_simple(struct ttyrfc_port *p, u8 cmd)
+void ttyrfc_nl_free(struct sk_buff *skb)
 {
-	struct sk_buff *skb;
-	void *hdr;
-
-	skb = ttyrfc_event_new(p, cmd, 0, &hdr);
-	if (!skb)
-		return -ENOMEM;
-	return ttyrfc_event_send(skb, hdr);
+	nlmsg_free(skb);
 }
 
-static int ttyrfc_put_ctrl(struct sk_buff *skb, struct ttyrfc_port *p,
-			   const struct ttyrfc_ctrl *c)
-{
-	const struct ttyrfc_settings *s = &c->s;
-	u32 m = c->mask;
+#define TTYRFC_U64_SIZE		nla_total_size_64bit(sizeof(u64))
+#define TTYRFC_SETTINGS_SIZE	(5 * nla_total_size(sizeof(u32)) + \
+				 4 * nla_total_size(sizeof(u8)))
 
-	if (c->cmd == TTYRFC_CMD_OPEN &&
-	    (nla_put_string(skb, TTYRFC_A_HOST, p->host) ||
-	     nla_put_u16(skb, TTYRFC_A_PORT, p->tcp_port) ||
-	     nla_put_u32(skb, TTYRFC_A_FLAGS, p->flags)))
-		return -EMSGSIZE;
-	if (((m & TTYRFC_SET_BAUD) &&
+static int ttyrfc_put_settings(struct sk_buff *skb,
+			       const struct ttyrfc_settings *s, u32 mask,
+			       u32 mctrl_mask)
+{
+	if (((mask & TTYRFC_SET_BAUD) &&
 	     nla_put_u32(skb, TTYRFC_A_BAUD, s->baud)) ||
-	    ((m & TTYRFC_SET_DATASIZE) &&
-	     nla_put_u8(skb, TTYRFC_A_DATASIZE, s->datasize)) ||
-	    ((m & TTYRFC_SET_PARITY) &&
+	    ((mask & TTYRFC_SET_DATA_BITS) &&
+	     nla_put_u8(skb, TTYRFC_A_DATA_BITS, s->data_bits)) ||
+	    ((mask & TTYRFC_SET_PARITY) &&
 	     nla_put_u8(skb, TTYRFC_A_PARITY, s->parity)) ||
-	    ((m & TTYRFC_SET_STOPSIZE) &&
-	     nla_put_u8(skb, TTYRFC_A_STOPSIZE, s->stopsize)) ||
-	    ((m & TTYRFC_SET_FLOW) &&
+	    ((mask & TTYRFC_SET_STOP_BITS) &&
+	     nla_put_u8(skb, TTYRFC_A_STOP_BITS, s->stop_bits)) ||
+	    ((mask & TTYRFC_SET_FLOW) &&
 	     nla_put_u8(skb, TTYRFC_A_FLOW, s->flow)) ||
-	    ((m & TTYRFC_SET_MCTRL) &&
+	    ((mask & TTYRFC_SET_MCTRL) &&
 	     (nla_put_u32(skb, TTYRFC_A_MCTRL, s->mctrl) ||
-	      nla_put_u32(skb, TTYRFC_A_MCTRL_MASK, c->mctrl_mask))) ||
-	    ((m & TTYRFC_SET_BREAK) &&
-	     nla_put_u8(skb, TTYRFC_A_BREAK, c->brk)) ||
-	    ((m & TTYRFC_SET_PURGE) &&
-	     nla_put_u8(skb, TTYRFC_A_PURGE, c->purge)) ||
-	    ((m & TTYRFC_SET_SUSPEND) &&
-	     nla_put_u8(skb, TTYRFC_A_SUSPEND, c->suspend)))
+	      nla_put_u32(skb, TTYRFC_A_MCTRL_MASK, mctrl_mask))) ||
+	    ((mask & TTYRFC_SET_BREAK) &&
+	     nla_put_u8(skb, TTYRFC_A_BREAK, s->brk)))
 		return -EMSGSIZE;
 	return 0;
 }
 
-int ttyrfc_send_ctrl(struct ttyrfc_port *p, const struct ttyrfc_ctrl *c)
+int ttyrfc_nl_open(struct ttyrfc_port *p, const struct ttyrfc_open_msg *m)
 {
 	struct sk_buff *skb;
-	void *hdr;
 
-	skb = ttyrfc_event_new(p, c->cmd, 512, &hdr);
+	skb = ttyrfc_msg_new(p, TTYRFC_CMD_OPEN, m->sid,
+			     nla_total_size(strlen(p->host) + 1) +
+			     nla_total_size(sizeof(u16)) +
+			     2 * nla_total_size(sizeof(u32)) +
+			     nla_total_size(sizeof(u8)) +
+			     4 * TTYRFC_U64_SIZE + TTYRFC_SETTINGS_SIZE);
 	if (!skb)
 		return -ENOMEM;
-	if (ttyrfc_put_ctrl(skb, p, c)) {
+	if (nla_put_u8(skb, TTYRFC_A_OPEN_KIND, m->kind) ||
+	    nla_put_string(skb, TTYRFC_A_HOST, p->host) ||
+	    nla_put_u16(skb, TTYRFC_A_PORT, p->tcp_port) ||
+	    nla_put_u32(skb, TTYRFC_A_FLAGS, p->flags) ||
+	    nla_put_u64_64bit(skb, TTYRFC_A_TX_POS, m->tx_pos, TTYRFC_A_PAD) ||
+	    nla_put_u64_64bit(skb, TTYRFC_A_CTRL_SEQ, m->ctrl_seq,
+			      TTYRFC_A_PAD) ||
+	    nla_put_u64_64bit(skb, TTYRFC_A_RX_POS, m->rx_pos, TTYRFC_A_PAD) ||
+	    nla_put_u64_64bit(skb, TTYRFC_A_RX_LIMIT, m->rx_limit,
+			      TTYRFC_A_PAD) ||
+	    ttyrfc_put_settings(skb, &m->s,
+				TTYRFC_SET_LINE | TTYRFC_SET_BREAK |
+				TTYRFC_SET_MCTRL, m->s.mctrl_known)) {
 		nlmsg_free(skb);
 		return -EMSGSIZE;
 	}
-	return ttyrfc_event_send(skb, hdr);
+	return ttyrfc_nl_send(skb);
 }
 
-static struct ttyrfc_port *ttyrfc_info_port(struct genl_info *info)
+int ttyrfc_nl_close(struct ttyrfc_port *p, u32 sid)
+{
+	struct sk_buff *skb = ttyrfc_msg_new(p, TTYRFC_CMD_CLOSE, sid, 0);
+
+	return skb ? ttyrfc_nl_send(skb) : -ENOMEM;
+}
+
+int ttyrfc_nl_set(struct ttyrfc_port *p, u32 sid, const struct ttyrfc_ctrl *c)
+{
+	struct sk_buff *skb;
+
+	skb = ttyrfc_msg_new(p, TTYRFC_CMD_SET, sid,
+			     2 * TTYRFC_U64_SIZE + TTYRFC_SETTINGS_SIZE +
+			     nla_total_size(sizeof(u8)));
+	if (!skb)
+		return -ENOMEM;
+	if (nla_put_u64_64bit(skb, TTYRFC_A_TX_POS, c->pos, TTYRFC_A_PAD) ||
+	    nla_put_u64_64bit(skb, TTYRFC_A_CTRL_SEQ, c->seq, TTYRFC_A_PAD) ||
+	    ttyrfc_put_settings(skb, &c->s, c->mask, c->mctrl_mask) ||
+	    ((c->mask & TTYRFC_SET_PURGE) &&
+	     nla_put_u8(skb, TTYRFC_A_PURGE, c->purge))) {
+		nlmsg_free(skb);
+		return -EMSGSIZE;
+	}
+	return ttyrfc_nl_send(skb);
+}
+
+int ttyrfc_nl_rx_limit(struct ttyrfc_port *p, u32 sid, u64 limit)
+{
+	struct sk_buff *skb;
+
+	skb = ttyrfc_msg_new(p, TTYRFC_CMD_RX_LIMIT, sid, TTYRFC_U64_SIZE);
+	if (!skb)
+		return -ENOMEM;
+	if (nla_put_u64_64bit(skb, TTYRFC_A_RX_LIMIT, limit, TTYRFC_A_PAD)) {
+		nlmsg_free(skb);
+		return -EMSGSIZE;
+	}
+	return ttyrfc_nl_send(skb);
+}
+
+/* Sized to the payload: one byte written costs a small message. */
+struct sk_buff *ttyrfc_nl_tx_alloc(struct ttyrfc_port *p, unsigned int n)
+{
+	return genlmsg_new(2 * nla_total_size(sizeof(u32)) + TTYRFC_U64_SIZE +
+			   nla_total_size(n), GFP_KERNEL);
+}
+
+/* Under the port's lock: no allocation, the skb has the room. */
+u8 *ttyrfc_nl_tx_fill(struct sk_buff *skb, struct ttyrfc_port *p, u32 sid,
+		      u64 pos, unsigned int n)
+{
+	struct nlattr *nla;
+
+	if (!genlmsg_put(skb, 0, 0, &ttyrfc_family, 0, TTYRFC_CMD_TX) ||
+	    nla_put_u32(skb, TTYRFC_A_INDEX, p->index) ||
+	    nla_put_u32(skb, TTYRFC_A_SESSION, sid) ||
+	    nla_put_u64_64bit(skb, TTYRFC_A_TX_POS, pos, TTYRFC_A_PAD))
+		return NULL;
+	nla = nla_reserve(skb, TTYRFC_A_DATA, n);
+	return nla ? nla_data(nla) : NULL;
+}
+
+/* ----------------------------------------------------- from the helper */
+
+static struct ttyrfc_port *ttyrfc_info_port(struct genl_info *info,
+					    bool dead_too)
 {
 	struct ttyrfc_port *p;
 
 	if (GENL_REQ_ATTR_CHECK(info, TTYRFC_A_INDEX))
 		return ERR_PTR(-EINVAL);
-	p = ttyrfc_port_get(nla_get_u32(info->attrs[TTYRFC_A_INDEX]));
+	p = ttyrfc_port_get(nla_get_u32(info->attrs[TTYRFC_A_INDEX]),
+			    dead_too);
 	if (!p) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TTYRFC_A_INDEX],
 				    "no such ttyRFC port");
@@ -150,13 +253,41 @@ static struct ttyrfc_port *ttyrfc_info_port(struct genl_info *info)
 	return p;
 }
 
-/* Only the registered helper may speak for the ports. */
-static bool ttyrfc_from_helper(struct genl_info *info)
+/*
+ * Only the registered helper speaks for the ports, and only about a port
+ * and session it names.
+ */
+static struct ttyrfc_port *ttyrfc_helper_port(struct genl_info *info,
+					      u32 *sid)
 {
-	if (info->snd_portid && info->snd_portid == READ_ONCE(helper_portid))
-		return true;
-	NL_SET_ERR_MSG(info->extack, "sender is not the registered ttyrfcd");
-	return false;
+	if (!info->snd_portid ||
+	    info->snd_portid != READ_ONCE(helper_portid)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "sender is not the registered ttyrfcd");
+		return ERR_PTR(-EPERM);
+	}
+	if (GENL_REQ_ATTR_CHECK(info, TTYRFC_A_SESSION))
+		return ERR_PTR(-EINVAL);
+	*sid = nla_get_u32(info->attrs[TTYRFC_A_SESSION]);
+	return ttyrfc_info_port(info, true);
+}
+
+static int ttyrfc_result(struct genl_info *info, int ret)
+{
+	switch (ret) {
+	case -ESTALE:
+		NL_SET_ERR_MSG_MOD(info->extack, "not the port's session");
+		break;
+	case -ERANGE:
+	case -EINVAL:
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "position not in what was sent");
+		break;
+	case -EOVERFLOW:
+		NL_SET_ERR_MSG_MOD(info->extack, "beyond the receive credit");
+		break;
+	}
+	return ret;
 }
 
 static int ttyrfc_nl_hello(struct sk_buff *skb, struct genl_info *info)
@@ -185,7 +316,6 @@ static int ttyrfc_nl_hello(struct sk_buff *skb, struct genl_info *info)
 	WRITE_ONCE(helper_portid, info->snd_portid);
 	pr_info("ttyrfcd registered (netlink port id %u)\n", info->snd_portid);
 
-	/* tell the new helper about every open port, then its data */
 	while ((p = ttyrfc_port_next(&index))) {
 		ttyrfc_port_replay(p);
 		ttyrfc_port_put(p);
@@ -199,76 +329,132 @@ out:
 static int ttyrfc_nl_link(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ttyrfc_port *p;
-	u32 err = 0;
+	u32 sid, err = 0;
+	int ret;
 
-	if (!ttyrfc_from_helper(info))
-		return -EPERM;
-	if (GENL_REQ_ATTR_CHECK(info, TTYRFC_A_LINK_STATE))
+	if (GENL_REQ_ATTR_CHECK(info, TTYRFC_A_LINK))
 		return -EINVAL;
-	p = ttyrfc_info_port(info);
+	p = ttyrfc_helper_port(info, &sid);
 	if (IS_ERR(p))
 		return PTR_ERR(p);
 	if (info->attrs[TTYRFC_A_ERRNO])
 		err = nla_get_u32(info->attrs[TTYRFC_A_ERRNO]);
-	ttyrfc_link_changed(p, nla_get_u8(info->attrs[TTYRFC_A_LINK_STATE]),
-			    err);
+	ret = ttyrfc_link(p, sid, nla_get_u8(info->attrs[TTYRFC_A_LINK]), err);
 	ttyrfc_port_put(p);
-	return 0;
+	return ttyrfc_result(info, ret);
 }
 
 static int ttyrfc_nl_rx(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ttyrfc_port *p;
 	struct nlattr *data;
+	u32 sid;
+	int ret;
 
-	if (!ttyrfc_from_helper(info))
-		return -EPERM;
-	if (GENL_REQ_ATTR_CHECK(info, TTYRFC_A_DATA))
+	if (GENL_REQ_ATTR_CHECK(info, TTYRFC_A_RX_POS) ||
+	    GENL_REQ_ATTR_CHECK(info, TTYRFC_A_DATA))
 		return -EINVAL;
-	p = ttyrfc_info_port(info);
+	p = ttyrfc_helper_port(info, &sid);
 	if (IS_ERR(p))
 		return PTR_ERR(p);
 	data = info->attrs[TTYRFC_A_DATA];
-	ttyrfc_rx(p, nla_data(data), nla_len(data));
+	ret = ttyrfc_rx(p, sid, nla_get_u64(info->attrs[TTYRFC_A_RX_POS]),
+			nla_data(data), nla_len(data));
 	ttyrfc_port_put(p);
+	return ttyrfc_result(info, ret);
+}
+
+static int ttyrfc_nl_confirm(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ttyrfc_port *p;
+	u32 sid;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, TTYRFC_A_TX_POS) ||
+	    GENL_REQ_ATTR_CHECK(info, TTYRFC_A_CTRL_SEQ))
+		return -EINVAL;
+	p = ttyrfc_helper_port(info, &sid);
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	ret = ttyrfc_queue_confirm(p, sid,
+				   nla_get_u64(info->attrs[TTYRFC_A_TX_POS]),
+				   nla_get_u64(info->attrs[TTYRFC_A_CTRL_SEQ]));
+	ttyrfc_port_put(p);
+	return ttyrfc_result(info, ret);
+}
+
+static int ttyrfc_parse_server(struct genl_info *info,
+			       struct ttyrfc_settings *s)
+{
+	struct nlattr *tb[TTYRFC_A_MAX + 1];
+	int ret;
+
+	ret = nla_parse_nested(tb, TTYRFC_A_MAX, info->attrs[TTYRFC_A_SERVER],
+			       ttyrfc_server_policy, info->extack);
+	if (ret)
+		return ret;
+	memset(s, 0, sizeof(*s));
+	if (tb[TTYRFC_A_BAUD])
+		s->baud = nla_get_u32(tb[TTYRFC_A_BAUD]);
+	if (tb[TTYRFC_A_DATA_BITS])
+		s->data_bits = nla_get_u8(tb[TTYRFC_A_DATA_BITS]);
+	if (tb[TTYRFC_A_PARITY])
+		s->parity = nla_get_u8(tb[TTYRFC_A_PARITY]);
+	if (tb[TTYRFC_A_STOP_BITS])
+		s->stop_bits = nla_get_u8(tb[TTYRFC_A_STOP_BITS]);
+	if (tb[TTYRFC_A_FLOW])
+		s->flow = nla_get_u8(tb[TTYRFC_A_FLOW]);
 	return 0;
 }
 
-static int ttyrfc_nl_tx_done(struct sk_buff *skb, struct genl_info *info)
+static int ttyrfc_parse_stats(struct genl_info *info, u64 *stats)
 {
-	struct ttyrfc_port *p;
+	struct nlattr *tb[TTYRFC_STAT_MAX + 1];
+	int i, ret;
 
-	if (!ttyrfc_from_helper(info))
-		return -EPERM;
-	if (GENL_REQ_ATTR_CHECK(info, TTYRFC_A_BYTES))
-		return -EINVAL;
-	p = ttyrfc_info_port(info);
-	if (IS_ERR(p))
-		return PTR_ERR(p);
-	ttyrfc_queue_done(p, nla_get_u32(info->attrs[TTYRFC_A_BYTES]));
-	ttyrfc_port_put(p);
+	ret = nla_parse_nested(tb, TTYRFC_STAT_MAX,
+			       info->attrs[TTYRFC_A_STATS],
+			       ttyrfc_stats_policy, info->extack);
+	if (ret)
+		return ret;
+	for (i = 0; i <= TTYRFC_STAT_MAX; i++)
+		stats[i] = tb[i] && ttyrfc_stats_policy[i].type ?
+			   nla_get_u64(tb[i]) : 0;
 	return 0;
 }
 
 static int ttyrfc_nl_status(struct sk_buff *skb, struct genl_info *info)
 {
+	u64 stats[TTYRFC_STAT_MAX + 1];
+	struct ttyrfc_settings server;
+	u32 modem = 0, line = 0, sid;
 	struct ttyrfc_port *p;
+	int ret = 0;
 
-	if (!ttyrfc_from_helper(info))
-		return -EPERM;
-	p = ttyrfc_info_port(info);
+	p = ttyrfc_helper_port(info, &sid);
 	if (IS_ERR(p))
 		return PTR_ERR(p);
-	if (info->attrs[TTYRFC_A_MSR])
-		ttyrfc_modem_changed(p, nla_get_u8(info->attrs[TTYRFC_A_MSR]));
-	if (info->attrs[TTYRFC_A_LSR])
-		ttyrfc_line_changed(p, nla_get_u8(info->attrs[TTYRFC_A_LSR]));
-	if (info->attrs[TTYRFC_A_STAT_PROTO_ERRORS])
-		WRITE_ONCE(p->helper_errors,
-			   nla_get_u32(info->attrs[TTYRFC_A_STAT_PROTO_ERRORS]));
+	if (info->attrs[TTYRFC_A_MODEM])
+		modem = nla_get_u32(info->attrs[TTYRFC_A_MODEM]);
+	if (info->attrs[TTYRFC_A_LINE])
+		line = nla_get_u32(info->attrs[TTYRFC_A_LINE]);
+	if (info->attrs[TTYRFC_A_SERVER])
+		ret = ttyrfc_parse_server(info, &server);
+	if (!ret && info->attrs[TTYRFC_A_STATS])
+		ret = ttyrfc_parse_stats(info, stats);
+	if (!ret)
+		ret = ttyrfc_status(p, sid,
+				    info->attrs[TTYRFC_A_MODEM] ? &modem : NULL,
+				    info->attrs[TTYRFC_A_LINE] ? &line : NULL,
+				    info->attrs[TTYRFC_A_SERVER] ?
+				    &server : NULL,
+				    info->attrs[TTYRFC_A_STATS] ?
+				    stats : NULL);
 	ttyrfc_port_put(p);
-	return 0;
+	return ttyrfc_result(info, ret);
 }
+
+/* -------------------------------------------------------- administration */
 
 static int ttyrfc_nl_add(struct sk_buff *skb, struct genl_info *info)
 {
@@ -285,8 +471,18 @@ static int ttyrfc_nl_add(struct sk_buff *skb, struct genl_info *info)
 		name = nla_data(info->attrs[TTYRFC_A_NAME]);
 	if (info->attrs[TTYRFC_A_FLAGS])
 		flags = nla_get_u32(info->attrs[TTYRFC_A_FLAGS]);
-
 	host = nla_data(info->attrs[TTYRFC_A_HOST]);
+
+	/* the reply first: once the port exists, answering cannot fail */
+	msg = genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &ttyrfc_family, 0, TTYRFC_CMD_ADD);
+	if (!hdr) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+
 	index = ttyrfc_port_create(host, nla_get_u16(info->attrs[TTYRFC_A_PORT]),
 				   name, flags);
 	if (index < 0) {
@@ -301,17 +497,11 @@ static int ttyrfc_nl_add(struct sk_buff *skb, struct genl_info *info)
 		else if (index == -EINVAL)
 			NL_SET_ERR_MSG_MOD(info->extack,
 					   "name may only use A-Z a-z 0-9 # + - . : = @ _");
+		nlmsg_free(msg);
 		return index;
 	}
-
-	msg = genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &ttyrfc_family, 0, TTYRFC_CMD_ADD);
-	if (!hdr || nla_put_u32(msg, TTYRFC_A_INDEX, index)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
+	/* room for it was reserved by genlmsg_new() */
+	nla_put_u32(msg, TTYRFC_A_INDEX, index);
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
 }
@@ -323,82 +513,115 @@ static int ttyrfc_nl_del(struct sk_buff *skb, struct genl_info *info)
 	if (GENL_REQ_ATTR_CHECK(info, TTYRFC_A_INDEX))
 		return -EINVAL;
 	ret = ttyrfc_port_destroy(nla_get_u32(info->attrs[TTYRFC_A_INDEX]));
-	if (ret == -EBUSY)
-		NL_SET_ERR_MSG_MOD(info->extack, "port is open; close it first");
-	else if (ret == -ENODEV)
+	if (ret == -ENODEV)
 		NL_SET_ERR_MSG_MOD(info->extack, "no such ttyRFC port");
 	return ret;
 }
 
+static int ttyrfc_put_stats(struct sk_buff *skb, const u64 *stats)
+{
+	struct nlattr *nest = nla_nest_start(skb, TTYRFC_A_STATS);
+	int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = TTYRFC_STAT_TX_BYTES; i <= TTYRFC_STAT_MAX; i++)
+		if (nla_put_u64_64bit(skb, i, stats[i], TTYRFC_STAT_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int ttyrfc_put_server(struct sk_buff *skb,
+			     const struct ttyrfc_settings *s)
+{
+	struct nlattr *nest = nla_nest_start(skb, TTYRFC_A_SERVER);
+
+	if (!nest || ttyrfc_put_settings(skb, s, TTYRFC_SET_LINE, 0))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* One port as GET shows it; a snapshot taken under its lock. */
+struct ttyrfc_port_info {
+	struct ttyrfc_settings cur, server;
+	bool server_known;
+	u64 stats[TTYRFC_STAT_MAX + 1];
+	u32 sid, modem;
+	int err;
+	u8 link;
+};
+
 static int ttyrfc_fill_port(struct sk_buff *skb, struct ttyrfc_port *p,
 			    u32 portid, u32 seq, int flags)
 {
+	struct ttyrfc_port_info *i;
 	unsigned long irqflags;
-	struct ttyrfc_settings s;
-	u64 tx, rx, drop;
 	void *hdr;
-	int err;
-	u8 link;
+	int ret = -EMSGSIZE;
 
+	i = kmalloc(sizeof(*i), GFP_KERNEL);
+	if (!i)
+		return -ENOMEM;
 	spin_lock_irqsave(&p->lock, irqflags);
-	s = p->cur;
-	tx = p->tx_bytes;
-	rx = p->rx_bytes;
-	drop = p->rx_dropped;
-	link = p->link;
-	err = p->link_err;
+	i->cur = p->cur;
+	i->server = p->server;
+	i->server_known = p->server_known;
+	memcpy(i->stats, p->stats, sizeof(i->stats));
+	i->sid = p->sid;
+	i->modem = p->modem;
+	i->err = p->link_err;
+	i->link = p->link;
 	spin_unlock_irqrestore(&p->lock, irqflags);
 
 	hdr = genlmsg_put(skb, portid, seq, &ttyrfc_family, flags,
 			  TTYRFC_CMD_GET);
 	if (!hdr)
-		return -EMSGSIZE;
+		goto out;
 	if (nla_put_u32(skb, TTYRFC_A_INDEX, p->index) ||
 	    nla_put_string(skb, TTYRFC_A_HOST, p->host) ||
 	    nla_put_u16(skb, TTYRFC_A_PORT, p->tcp_port) ||
 	    nla_put_string(skb, TTYRFC_A_NAME, p->name) ||
 	    nla_put_u32(skb, TTYRFC_A_FLAGS, p->flags) ||
-	    nla_put_u8(skb, TTYRFC_A_LINK_STATE, link) ||
-	    nla_put_u32(skb, TTYRFC_A_BAUD, s.baud) ||
-	    nla_put_u8(skb, TTYRFC_A_DATASIZE, s.datasize) ||
-	    nla_put_u8(skb, TTYRFC_A_PARITY, s.parity) ||
-	    nla_put_u8(skb, TTYRFC_A_STOPSIZE, s.stopsize) ||
-	    nla_put_u8(skb, TTYRFC_A_FLOW, s.flow) ||
-	    nla_put_u32(skb, TTYRFC_A_ERRNO, err) ||
-	    nla_put_u32(skb, TTYRFC_A_MCTRL, s.mctrl) ||
-	    nla_put_u64_64bit(skb, TTYRFC_A_STAT_TX_BYTES, tx, TTYRFC_A_PAD) ||
-	    nla_put_u64_64bit(skb, TTYRFC_A_STAT_RX_BYTES, rx, TTYRFC_A_PAD) ||
-	    nla_put_u64_64bit(skb, TTYRFC_A_STAT_RX_DROPPED, drop,
-			      TTYRFC_A_PAD) ||
-	    nla_put_u32(skb, TTYRFC_A_STAT_OPEN_COUNT,
-			READ_ONCE(p->open_count)) ||
-	    nla_put_u32(skb, TTYRFC_A_STAT_RECONNECTS,
-			READ_ONCE(p->reconnects)) ||
-	    nla_put_u32(skb, TTYRFC_A_STAT_PROTO_ERRORS,
-			READ_ONCE(p->helper_errors) +
-			READ_ONCE(p->proto_errors))) {
+	    nla_put_u8(skb, TTYRFC_A_LINK, i->link) ||
+	    nla_put_u32(skb, TTYRFC_A_ERRNO, i->err) ||
+	    (i->sid && nla_put_u32(skb, TTYRFC_A_SESSION, i->sid)) ||
+	    ttyrfc_put_settings(skb, &i->cur, TTYRFC_SET_LINE |
+				TTYRFC_SET_MCTRL | TTYRFC_SET_BREAK,
+				i->cur.mctrl_known) ||
+	    nla_put_u32(skb, TTYRFC_A_MODEM, i->modem) ||
+	    (i->server_known && ttyrfc_put_server(skb, &i->server)) ||
+	    ttyrfc_put_stats(skb, i->stats)) {
 		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
+		goto out;
 	}
 	genlmsg_end(skb, hdr);
-	return 0;
+	ret = 0;
+out:
+	kfree(i);
+	return ret;
 }
 
 static int ttyrfc_nl_get_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	unsigned int index = cb->args[0];
 	struct ttyrfc_port *p;
-	int ret;
+	int ret = 0;
 
 	while ((p = ttyrfc_port_next(&index))) {
-		ret = ttyrfc_fill_port(skb, p, NETLINK_CB(cb->skb).portid,
-				       cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (!READ_ONCE(p->dead))
+			ret = ttyrfc_fill_port(skb, p,
+					       NETLINK_CB(cb->skb).portid,
+					       cb->nlh->nlmsg_seq, NLM_F_MULTI);
 		ttyrfc_port_put(p);
 		if (ret)
 			break;
 		index++;
 	}
 	cb->args[0] = index;
+	if (ret == -ENOMEM)
+		return ret;
 	return skb->len;
 }
 
@@ -409,7 +632,7 @@ static const struct genl_small_ops ttyrfc_ops[] = {
 	  .flags = GENL_ADMIN_PERM },
 	{ .cmd = TTYRFC_CMD_RX, .doit = ttyrfc_nl_rx,
 	  .flags = GENL_ADMIN_PERM },
-	{ .cmd = TTYRFC_CMD_TX_DONE, .doit = ttyrfc_nl_tx_done,
+	{ .cmd = TTYRFC_CMD_CONFIRM, .doit = ttyrfc_nl_confirm,
 	  .flags = GENL_ADMIN_PERM },
 	{ .cmd = TTYRFC_CMD_STATUS, .doit = ttyrfc_nl_status,
 	  .flags = GENL_ADMIN_PERM },
@@ -427,6 +650,7 @@ static struct genl_family ttyrfc_family __ro_after_init = {
 	.maxattr	= TTYRFC_A_MAX,
 	.policy		= ttyrfc_policy,
 	.module		= THIS_MODULE,
+	.parallel_ops	= true,
 	.small_ops	= ttyrfc_ops,
 	.n_small_ops	= ARRAY_SIZE(ttyrfc_ops),
 	.resv_start_op	= TTYRFC_CMD_MAX + 1,
@@ -467,17 +691,19 @@ int __init ttyrfc_genl_init(void)
 {
 	int ret;
 
-	ret = genl_register_family(&ttyrfc_family);
-	if (ret)
-		return ret;
 	ret = netlink_register_notifier(&ttyrfc_nl_notifier);
 	if (ret)
-		genl_unregister_family(&ttyrfc_family);
+		return ret;
+	ret = genl_register_family(&ttyrfc_family);
+	if (ret)
+		netlink_unregister_notifier(&ttyrfc_nl_notifier);
 	return ret;
 }
 
 void ttyrfc_genl_exit(void)
 {
-	netlink_unregister_notifier(&ttyrfc_nl_notifier);
 	genl_unregister_family(&ttyrfc_family);
+	netlink_unregister_notifier(&ttyrfc_nl_notifier);
+	/* nothing more goes to a helper of this module */
+	WRITE_ONCE(helper_portid, 0);
 }

@@ -1,163 +1,145 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ttyrfc: the per-port ordered queue towards the helper.
+ * ttyrfc: the per-port ordered stream towards the helper.
  *
  * write() may run where sleeping is forbidden, so it only copies into a
- * ring buffer. Settings and modem-line changes are queued as control
- * messages tagged with the ring position at the time they were made; the
- * worker sends the ring up to that position, then the message, so the helper
- * sees everything in the order the process did it.
+ * ring buffer. Control changes (settings, DTR/RTS, break, purge) go into a
+ * list, each tagged with the ring position at the time it was made. One
+ * sender at a time (send_mutex) hands the helper the ring up to the next
+ * change, then the change, and so on: everything reaches the server in the
+ * order the process did it.
  *
- * Bytes stay in the ring until the helper confirms it wrote them to its TCP
- * socket (TX_DONE). That confirmation is the kernel->helper credit, and if
- * the helper dies, unconfirmed bytes are simply sent again to its successor.
+ * Nothing is freed when it is sent, only when the helper confirms that the
+ * server's TCP acknowledged it (CONFIRM). A failed session rewinds to the
+ * confirmed point and the next one sends the rest again; the settings in
+ * force at that point (base) travel in its OPEN.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
-#include <net/genetlink.h>
 
 #include "ttyrfc.h"
+#include "netlink.h"
 
 static struct workqueue_struct *ttyrfc_wq;
 
-static bool ttyrfc_tx_pump(struct ttyrfc_port *p);
+#define TTYRFC_RETRY_MAX_MS	100
 
-struct ttyrfc_ctrl *ttyrfc_ctrl_alloc(u8 cmd, gfp_t gfp)
+static void ttyrfc_apply(struct ttyrfc_settings *s, const struct ttyrfc_ctrl *c)
 {
-	struct ttyrfc_ctrl *c = kzalloc(sizeof(*c), gfp);
-
-	if (c) {
-		INIT_LIST_HEAD(&c->node);
-		c->cmd = cmd;
+	if (c->mask & TTYRFC_SET_BAUD)
+		s->baud = c->s.baud;
+	if (c->mask & TTYRFC_SET_DATA_BITS)
+		s->data_bits = c->s.data_bits;
+	if (c->mask & TTYRFC_SET_PARITY)
+		s->parity = c->s.parity;
+	if (c->mask & TTYRFC_SET_STOP_BITS)
+		s->stop_bits = c->s.stop_bits;
+	if (c->mask & TTYRFC_SET_FLOW)
+		s->flow = c->s.flow;
+	if (c->mask & TTYRFC_SET_BREAK)
+		s->brk = c->s.brk;
+	if (c->mask & TTYRFC_SET_MCTRL) {
+		s->mctrl = (s->mctrl & ~c->mctrl_mask) |
+			   (c->s.mctrl & c->mctrl_mask);
+		s->mctrl_known |= c->mctrl_mask;
 	}
-	return c;
 }
 
-static void ttyrfc_ctrl_free(struct ttyrfc_port *p, struct ttyrfc_ctrl *c)
+/* Which fields of @want (in @mask) differ from @cur. */
+static u32 ttyrfc_changes(const struct ttyrfc_settings *cur,
+			  const struct ttyrfc_settings *want, u32 mask)
 {
-	if (c != &p->close_ctrl)
-		kfree(c);
+	u32 changed = 0;
+
+	if ((mask & TTYRFC_SET_BAUD) && want->baud != cur->baud)
+		changed |= TTYRFC_SET_BAUD;
+	if ((mask & TTYRFC_SET_DATA_BITS) && want->data_bits != cur->data_bits)
+		changed |= TTYRFC_SET_DATA_BITS;
+	if ((mask & TTYRFC_SET_PARITY) && want->parity != cur->parity)
+		changed |= TTYRFC_SET_PARITY;
+	if ((mask & TTYRFC_SET_STOP_BITS) && want->stop_bits != cur->stop_bits)
+		changed |= TTYRFC_SET_STOP_BITS;
+	if ((mask & TTYRFC_SET_FLOW) && want->flow != cur->flow)
+		changed |= TTYRFC_SET_FLOW;
+	if ((mask & TTYRFC_SET_BREAK) && want->brk != cur->brk)
+		changed |= TTYRFC_SET_BREAK;
+	return changed;
 }
 
 /*
- * Queue @c behind everything written so far. Takes ownership of @c.
- * Fails only when a process floods control changes while nobody drains them.
+ * Queue a control change behind everything written so far: the fields of
+ * @want in @mask that differ from what was queued last, lines @mset raised
+ * and @mclear dropped (only real changes, or lines not yet set since open),
+ * and a purge. The comparison and the update happen under one lock, so two
+ * concurrent changes can never lose each other's lines.
  */
-int ttyrfc_queue_ctrl(struct ttyrfc_port *p, struct ttyrfc_ctrl *c)
+int ttyrfc_queue_set(struct ttyrfc_port *p, const struct ttyrfc_settings *want,
+		     u32 mask, u32 mset, u32 mclear, u8 purge)
 {
+	struct ttyrfc_ctrl *c;
 	unsigned long flags;
+	u32 lines;
 	int ret = 0;
 
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c) {
+		spin_lock_irqsave(&p->lock, flags);
+		p->stats[TTYRFC_STAT_CTRL_REFUSED]++;
+		spin_unlock_irqrestore(&p->lock, flags);
+		return -ENOMEM;
+	}
+
 	spin_lock_irqsave(&p->lock, flags);
-	if (c == &p->close_ctrl && !list_empty(&c->node)) {
-		/* already queued */
-	} else if (p->nctrl >= TTYRFC_CTRL_MAX && c != &p->close_ctrl) {
-		p->ctrl_dropped++;
+	c->mask = want ? ttyrfc_changes(&p->cur, want, mask) : 0;
+	if (want)
+		c->s = *want;
+	lines = ((p->cur.mctrl | mset) & ~mclear) ^ p->cur.mctrl;
+	lines |= (mset | mclear) & ~p->cur.mctrl_known;
+	if (lines) {
+		c->mask |= TTYRFC_SET_MCTRL;
+		c->mctrl_mask = lines;
+		c->s.mctrl = (p->cur.mctrl | mset) & ~mclear;
+	}
+	if (purge) {
+		c->mask |= TTYRFC_SET_PURGE;
+		c->purge = purge;
+	}
+	if (!c->mask) {
+		ret = 1;
+	} else if (p->nctrl >= TTYRFC_CTRL_MAX) {
+		/* a process floods changes while nobody confirms them */
+		p->stats[TTYRFC_STAT_CTRL_REFUSED]++;
 		ret = -ENOBUFS;
 	} else {
-		c->seq = p->tx_queued;
+		c->seq = p->ctrl_seq++;
+		c->pos = p->tx_queued;
+		ttyrfc_apply(&p->cur, c);
 		list_add_tail(&c->node, &p->ctrl);
 		p->nctrl++;
+		if (!p->ctrl_next)
+			p->ctrl_next = c;
 	}
 	spin_unlock_irqrestore(&p->lock, flags);
 
 	if (ret) {
 		kfree(c);
-		return ret;
+		return ret < 0 ? ret : 0;
 	}
 	/*
-	 * Callers run in process context: send from here when no one else is
-	 * sending, which saves a worker wake-up on the path esptool's resets
-	 * take. The worker still runs if anything is left.
+	 * Callers run in process context: send from here when no one else
+	 * is sending, which saves a worker wake-up on the path esptool's
+	 * resets take. The worker takes over if anything is left.
 	 */
-	might_sleep();
 	if (mutex_trylock(&p->send_mutex)) {
-		bool done = ttyrfc_tx_pump(p);
-
+		ret = ttyrfc_pump(p);
 		mutex_unlock(&p->send_mutex);
-		if (done)
+		if (ret == -ENODATA)
 			return 0;
 	}
 	ttyrfc_queue_kick(p);
 	return 0;
-}
-
-/*
- * A new session starts: data of the old one is gone (close drained or
- * flushed it), but control messages not yet sent, such as its CLOSE and a
- * HUPCL drop of DTR/RTS, still go out first.
- */
-void ttyrfc_queue_reset(struct ttyrfc_port *p)
-{
-	struct ttyrfc_ctrl *c;
-	unsigned long flags;
-
-	spin_lock_irqsave(&p->lock, flags);
-	list_for_each_entry(c, &p->ctrl, node)
-		c->seq = 0;
-	p->tx_queued = 0;
-	p->tx_sent = 0;
-	p->tx_done = 0;
-	p->gen++;
-	p->rx_notify = false;
-	p->throttled = false;
-	p->rx_blocked = false;
-	spin_unlock_irqrestore(&p->lock, flags);
-}
-
-/* The port is going away: drop whatever is still queued. */
-static void ttyrfc_queue_drop(struct ttyrfc_port *p)
-{
-	struct ttyrfc_ctrl *c, *tmp;
-	unsigned long flags;
-	LIST_HEAD(drop);
-
-	spin_lock_irqsave(&p->lock, flags);
-	list_splice_init(&p->ctrl, &drop);
-	p->nctrl = 0;
-	spin_unlock_irqrestore(&p->lock, flags);
-
-	list_for_each_entry_safe(c, tmp, &drop, node) {
-		list_del_init(&c->node);
-		ttyrfc_ctrl_free(p, c);
-	}
-}
-
-/*
- * The helper went away: whatever it had not confirmed is sent again to the
- * next one. @open, if not NULL, is queued first so the new helper learns
- * the port before its data.
- */
-void ttyrfc_queue_rewind(struct ttyrfc_port *p, struct ttyrfc_ctrl *open)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&p->lock, flags);
-	p->tx_sent = p->tx_done;
-	p->gen++;
-	if (open) {
-		open->seq = p->tx_sent;
-		list_add(&open->node, &p->ctrl);
-		p->nctrl++;
-	}
-	spin_unlock_irqrestore(&p->lock, flags);
-	if (open)
-		ttyrfc_queue_kick(p);
-}
-
-/* Drop data not yet handed to the helper (TCOFLUSH, hangup). */
-void ttyrfc_queue_flush(struct ttyrfc_port *p)
-{
-	struct ttyrfc_ctrl *c;
-	unsigned long flags;
-
-	spin_lock_irqsave(&p->lock, flags);
-	p->tx_queued = p->tx_sent;
-	list_for_each_entry(c, &p->ctrl, node)
-		c->seq = min(c->seq, p->tx_queued);
-	spin_unlock_irqrestore(&p->lock, flags);
 }
 
 /* Copy from a tty write into the ring. Never sleeps. */
@@ -168,7 +150,7 @@ unsigned int ttyrfc_queue_write(struct ttyrfc_port *p, const u8 *data,
 	unsigned long flags;
 
 	spin_lock_irqsave(&p->lock, flags);
-	n = min_t(u64, len, TTYRFC_TX_BUF - (p->tx_queued - p->tx_done));
+	n = min_t(u64, len, TTYRFC_TX_BUF - (p->tx_queued - p->tx_acked));
 	pos = p->tx_queued & (TTYRFC_TX_BUF - 1);
 	first = min(n, TTYRFC_TX_BUF - pos);
 	memcpy(p->buf + pos, data, first);
@@ -187,215 +169,360 @@ unsigned int ttyrfc_queue_room(struct ttyrfc_port *p)
 	unsigned int room;
 
 	spin_lock_irqsave(&p->lock, flags);
-	room = TTYRFC_TX_BUF - (p->tx_queued - p->tx_done);
+	room = TTYRFC_TX_BUF - (p->tx_queued - p->tx_acked);
 	spin_unlock_irqrestore(&p->lock, flags);
 	return room;
 }
 
+/* Bytes the server's TCP has not acknowledged: what tcdrain waits for. */
 unsigned int ttyrfc_queue_pending(struct ttyrfc_port *p)
 {
 	unsigned long flags;
 	unsigned int n;
 
 	spin_lock_irqsave(&p->lock, flags);
-	n = p->tx_queued - p->tx_done;
+	n = p->tx_queued - p->tx_acked;
 	spin_unlock_irqrestore(&p->lock, flags);
 	return n;
 }
 
-/* The helper wrote @bytes to the network: free them. */
-void ttyrfc_queue_done(struct ttyrfc_port *p, u32 bytes)
+/* TCOFLUSH, hangup: drop data not yet handed to the helper, and count it. */
+void ttyrfc_queue_flush(struct ttyrfc_port *p)
 {
+	struct ttyrfc_ctrl *c;
 	unsigned long flags;
 
 	spin_lock_irqsave(&p->lock, flags);
-	if (bytes > p->tx_sent - p->tx_done) {
-		/* stale confirmation from before a reset, or a buggy helper */
-		p->proto_errors++;
-		bytes = p->tx_sent - p->tx_done;
-	}
-	p->tx_done += bytes;
-	p->tx_bytes += bytes;
+	p->stats[TTYRFC_STAT_TX_FLUSHED] += p->tx_queued - p->tx_sent;
+	p->tx_queued = p->tx_sent;
+	list_for_each_entry(c, &p->ctrl, node)
+		c->pos = min(c->pos, p->tx_queued);
 	spin_unlock_irqrestore(&p->lock, flags);
-
-	tty_port_tty_wakeup(&p->port);
 }
 
-/* Send up to TTYRFC_MAX_DATA ring bytes below @limit; 0 or -errno. */
-static int ttyrfc_tx_data(struct ttyrfc_port *p)
+/* A session failed: the next one starts again at the confirmed point. */
+void ttyrfc_queue_rewind_locked(struct ttyrfc_port *p)
 {
-	unsigned int pos, n, first;
-	struct ttyrfc_ctrl *c;
+	p->stats[TTYRFC_STAT_TX_RESENT] += p->tx_sent - p->tx_acked;
+	p->tx_sent = p->tx_acked;
+	p->ctrl_next = list_first_entry_or_null(&p->ctrl, struct ttyrfc_ctrl,
+						node);
+	p->gen++;
+}
+
+static void ttyrfc_ctrl_free_all_locked(struct ttyrfc_port *p)
+{
+	struct ttyrfc_ctrl *c, *tmp;
+
+	list_for_each_entry_safe(c, tmp, &p->ctrl, node) {
+		list_del(&c->node);
+		kfree(c);
+	}
+	p->nctrl = 0;
+	p->ctrl_next = NULL;
+	p->ctrl_acked = p->ctrl_seq;
+}
+
+/*
+ * The port is closed: what is left is either with the helper (@handed) or
+ * can go nowhere and is counted as discarded. The stream starts empty for
+ * the next open, at the same positions.
+ */
+void ttyrfc_queue_reset_locked(struct ttyrfc_port *p, bool handed)
+{
+	if (!handed)
+		p->stats[TTYRFC_STAT_TX_DISCARDED] += p->tx_queued - p->tx_acked;
+	p->tx_acked = p->tx_queued;
+	p->tx_sent = p->tx_queued;
+	ttyrfc_ctrl_free_all_locked(p);
+	p->base = p->cur;
+	p->gen++;
+}
+
+/*
+ * CONFIRM: the server's TCP acknowledged everything before data position
+ * @pos and control number @seq. Only a consistent prefix of what was sent
+ * is accepted: no change confirmed without the data before it, no data
+ * confirmed past a change that is not.
+ */
+int ttyrfc_queue_confirm(struct ttyrfc_port *p, u32 sid, u64 pos, u64 seq)
+{
+	struct ttyrfc_ctrl *c, *tmp;
 	unsigned long flags;
+	u64 sent_seq;
+	int ret = 0;
+
+	spin_lock_irqsave(&p->lock, flags);
+	if (!ttyrfc_session_check_locked(p, sid)) {
+		ret = -ESTALE;
+		goto out;
+	}
+	sent_seq = p->ctrl_next ? p->ctrl_next->seq : p->ctrl_seq;
+	if (pos < p->tx_acked || pos > p->tx_sent ||
+	    seq < p->ctrl_acked || seq > sent_seq) {
+		ret = -ERANGE;
+		goto bad;
+	}
+	list_for_each_entry(c, &p->ctrl, node) {
+		if (c->seq < seq ? c->pos > pos : c->pos < pos) {
+			ret = -EINVAL;
+			goto bad;
+		}
+		if (c->seq >= seq)
+			break;
+	}
+	list_for_each_entry_safe(c, tmp, &p->ctrl, node) {
+		if (c->seq >= seq)
+			break;
+		ttyrfc_apply(&p->base, c);
+		list_del(&c->node);
+		p->nctrl--;
+		kfree(c);
+	}
+	p->ctrl_acked = seq;
+	p->icount.tx += pos - p->tx_acked;
+	p->stats[TTYRFC_STAT_TX_BYTES] += pos - p->tx_acked;
+	p->tx_acked = pos;
+	spin_unlock_irqrestore(&p->lock, flags);
+	/* writers wait for room, tcdrain and close for nothing pending */
+	tty_port_tty_wakeup(&p->port);
+	return 0;
+bad:
+	p->stats[TTYRFC_STAT_BAD_MSGS]++;
+out:
+	spin_unlock_irqrestore(&p->lock, flags);
+	return ret;
+}
+
+/* Send the OPEN of the session being started. */
+static int ttyrfc_pump_open(struct ttyrfc_port *p, unsigned long flags)
+	__releases(&p->lock)
+{
+	struct ttyrfc_open_msg m = {
+		.sid = p->sid,
+		.kind = p->open_kind,
+		.tx_pos = p->tx_acked,
+		.ctrl_seq = p->ctrl_acked,
+		.rx_pos = p->rx_pos,
+		.rx_limit = p->rx_limit,
+		.s = p->base,
+	};
+	int ret;
+
+	spin_unlock_irqrestore(&p->lock, flags);
+	ret = ttyrfc_nl_open(p, &m);
+	spin_lock_irqsave(&p->lock, flags);
+	if (!ret && p->sid == m.sid && p->sess == TTYRFC_SESS_OPENING) {
+		p->sess = TTYRFC_SESS_RUNNING;
+		p->rx_limit_sent = m.rx_limit;
+		p->rx_notify = p->rx_limit > m.rx_limit;
+	}
+	spin_unlock_irqrestore(&p->lock, flags);
+	return ret;
+}
+
+static int ttyrfc_pump_rx_limit(struct ttyrfc_port *p, unsigned long flags)
+	__releases(&p->lock)
+{
+	u64 limit = p->rx_limit;
+	u32 sid = p->sid;
+	int ret;
+
+	p->rx_notify = false;
+	spin_unlock_irqrestore(&p->lock, flags);
+	ret = ttyrfc_nl_rx_limit(p, sid, limit);
+	spin_lock_irqsave(&p->lock, flags);
+	if (p->sid == sid) {
+		if (ret)
+			p->rx_notify = true;
+		else
+			p->rx_limit_sent = max(p->rx_limit_sent, limit);
+	}
+	spin_unlock_irqrestore(&p->lock, flags);
+	return ret;
+}
+
+/* Up to TTYRFC_MAX_DATA ring bytes, not past the next control change. */
+static int ttyrfc_pump_data(struct ttyrfc_port *p, unsigned long flags,
+			    u64 limit)
+	__releases(&p->lock)
+{
+	unsigned int n, pos, first;
 	struct sk_buff *skb;
-	struct nlattr *nla;
-	u64 start, limit;
-	void *hdr;
+	u64 start;
+	u8 *data;
 	u32 gen;
 	int ret;
 
-	skb = ttyrfc_event_new(p, TTYRFC_CMD_TX, nla_total_size(TTYRFC_MAX_DATA),
-			       &hdr);
+	n = min_t(u64, limit - p->tx_sent, TTYRFC_MAX_DATA);
+	spin_unlock_irqrestore(&p->lock, flags);
+
+	skb = ttyrfc_nl_tx_alloc(p, n);
 	if (!skb)
 		return -ENOMEM;
 
 	spin_lock_irqsave(&p->lock, flags);
-	c = list_first_entry_or_null(&p->ctrl, struct ttyrfc_ctrl, node);
-	limit = c ? c->seq : p->tx_queued;
-	n = min_t(u64, limit - p->tx_sent, TTYRFC_MAX_DATA);
-	if (!n) {
+	/* a flush or rewind may have come in between: look again */
+	limit = p->ctrl_next ? p->ctrl_next->pos : p->tx_queued;
+	n = min_t(u64, n, limit - p->tx_sent);
+	if (!p->sid || READ_ONCE(p->tx_stopped) || !n) {
 		spin_unlock_irqrestore(&p->lock, flags);
-		nlmsg_free(skb);
-		return -ENODATA;
+		ttyrfc_nl_free(skb);
+		return 0;	/* look at the queue again */
 	}
-	nla = nla_reserve(skb, TTYRFC_A_DATA, n);
 	start = p->tx_sent;
+	data = ttyrfc_nl_tx_fill(skb, p, p->sid, start, n);
+	if (!data) {
+		spin_unlock_irqrestore(&p->lock, flags);
+		ttyrfc_nl_free(skb);
+		return -EMSGSIZE;
+	}
 	pos = start & (TTYRFC_TX_BUF - 1);
 	first = min(n, TTYRFC_TX_BUF - pos);
-	memcpy(nla_data(nla), p->buf + pos, first);
-	memcpy((u8 *)nla_data(nla) + first, p->buf, n - first);
+	memcpy(data, p->buf + pos, first);
+	memcpy(data + first, p->buf, n - first);
 	p->tx_sent += n;
 	gen = p->gen;
 	spin_unlock_irqrestore(&p->lock, flags);
 
-	ret = ttyrfc_event_send(skb, hdr);
+	ret = ttyrfc_nl_send(skb);
 	if (ret) {
 		spin_lock_irqsave(&p->lock, flags);
 		if (p->gen == gen && p->tx_sent == start + n)
-			p->tx_sent = start;
+			p->tx_sent = max(start, p->tx_acked);
 		spin_unlock_irqrestore(&p->lock, flags);
 	}
 	return ret;
 }
 
-static int ttyrfc_tx_ctrl(struct ttyrfc_port *p)
+static int ttyrfc_pump_ctrl(struct ttyrfc_port *p, unsigned long flags)
+	__releases(&p->lock)
 {
-	struct ttyrfc_ctrl *c;
-	unsigned long flags;
-	u32 gen;
+	struct ttyrfc_ctrl *c = p->ctrl_next, copy = *c;
+	u32 sid = p->sid, gen = p->gen;
 	int ret;
 
-	spin_lock_irqsave(&p->lock, flags);
-	c = list_first_entry_or_null(&p->ctrl, struct ttyrfc_ctrl, node);
-	if (!c || c->seq != p->tx_sent) {
-		spin_unlock_irqrestore(&p->lock, flags);
-		return -ENODATA;
-	}
-	list_del_init(&c->node);
-	p->nctrl--;
-	gen = p->gen;
+	/*
+	 * @c stays the next one to send until it is sent: a CONFIRM cannot
+	 * free it meanwhile, since it may only cover changes already sent.
+	 */
 	spin_unlock_irqrestore(&p->lock, flags);
-
-	ret = ttyrfc_send_ctrl(p, c);
-	if (ret) {
-		spin_lock_irqsave(&p->lock, flags);
-		if (p->gen == gen) {
-			list_add(&c->node, &p->ctrl);
-			p->nctrl++;
-			c = NULL;
-		}
-		spin_unlock_irqrestore(&p->lock, flags);
-	}
-	if (c)
-		ttyrfc_ctrl_free(p, c);
+	ret = ttyrfc_nl_set(p, sid, &copy);
+	spin_lock_irqsave(&p->lock, flags);
+	if (!ret && p->gen == gen && p->ctrl_next == c)
+		p->ctrl_next = list_is_last(&c->node, &p->ctrl) ? NULL :
+			       list_next_entry(c, node);
+	spin_unlock_irqrestore(&p->lock, flags);
 	return ret;
 }
 
-/* Tell the helper whether it may read from the server. */
-static int ttyrfc_tx_rx_state(struct ttyrfc_port *p)
+static int ttyrfc_pump_close(struct ttyrfc_port *p, unsigned long flags)
+	__releases(&p->lock)
 {
-	unsigned long flags;
-	bool notify, blocked;
+	u32 sid = p->sid;
 	int ret;
 
-	spin_lock_irqsave(&p->lock, flags);
-	notify = p->rx_notify;
-	blocked = p->rx_blocked;
-	p->rx_notify = false;
 	spin_unlock_irqrestore(&p->lock, flags);
-	if (!notify)
-		return -ENODATA;
-
-	ret = ttyrfc_send_simple(p, blocked ? TTYRFC_CMD_RX_STOP :
-				 TTYRFC_CMD_RX_READY);
-	if (ret) {
-		spin_lock_irqsave(&p->lock, flags);
-		p->rx_notify = true;
-		spin_unlock_irqrestore(&p->lock, flags);
+	ret = ttyrfc_nl_close(p, sid);
+	spin_lock_irqsave(&p->lock, flags);
+	/* the helper delivers the tail and ends the connection */
+	if (!ret && p->sid == sid) {
+		ttyrfc_queue_reset_locked(p, true);
+		ttyrfc_session_ended_locked(p);
 	}
+	spin_unlock_irqrestore(&p->lock, flags);
 	return ret;
 }
 
 /*
- * Hand everything queued to the helper, in order. Only one sender at a
- * time (send_mutex), always the head of the queue, so whoever sends keeps
- * the order. Returns false if the worker should take over later.
+ * Send the next thing due. 0: something was sent (or looked at again),
+ * -ENODATA: nothing left, -EAGAIN/-ENOBUFS/-ENOMEM: try again later,
+ * anything else: the helper is gone (the next one gets a replay).
  */
-static bool ttyrfc_tx_pump(struct ttyrfc_port *p)
+static int ttyrfc_pump_one(struct ttyrfc_port *p)
+{
+	unsigned long flags;
+	u64 limit;
+
+	spin_lock_irqsave(&p->lock, flags);
+	if (p->dying || !p->sid || !ttyrfc_helper_present())
+		goto idle;
+	if (p->sess == TTYRFC_SESS_OPENING)
+		return ttyrfc_pump_open(p, flags);
+	if (p->rx_notify)
+		return ttyrfc_pump_rx_limit(p, flags);
+	limit = p->ctrl_next ? p->ctrl_next->pos : p->tx_queued;
+	if (p->tx_sent < limit && !READ_ONCE(p->tx_stopped))
+		return ttyrfc_pump_data(p, flags, limit);
+	/* a stopped tty holds its data, not the changes made before it */
+	if (p->ctrl_next && p->ctrl_next->pos == p->tx_sent)
+		return ttyrfc_pump_ctrl(p, flags);
+	if (p->sess == TTYRFC_SESS_CLOSING && p->tx_sent == p->tx_queued)
+		return ttyrfc_pump_close(p, flags);
+idle:
+	spin_unlock_irqrestore(&p->lock, flags);
+	return -ENODATA;
+}
+
+/* Hand everything due to the helper, in order. Under send_mutex. */
+int ttyrfc_pump(struct ttyrfc_port *p)
 {
 	int ret;
 
-	for (;;) {
-		if (!ttyrfc_helper_present())
-			return true;	/* replayed when it returns */
-		ret = ttyrfc_tx_rx_state(p);
-		if (ret == -ENODATA)
-			ret = ttyrfc_tx_data(p);
-		if (ret == -ENODATA)
-			ret = ttyrfc_tx_ctrl(p);
-		if (ret == -ENODATA)
-			return true;	/* nothing left */
-		if (ret == -EAGAIN || ret == -ENOMEM || ret == -ENOBUFS)
-			return false;
-		if (ret)
-			return true;	/* helper gone; replayed on return */
+	lockdep_assert_held(&p->send_mutex);
+	do {
+		ret = ttyrfc_pump_one(p);
 		cond_resched();
-	}
+	} while (!ret);
+	return ret;
 }
 
-static void ttyrfc_tx_work(struct work_struct *work)
+static void ttyrfc_work(struct work_struct *work)
 {
-	struct ttyrfc_port *p = container_of(work, struct ttyrfc_port, tx_work);
-	bool done;
+	struct ttyrfc_port *p = container_of(to_delayed_work(work),
+					     struct ttyrfc_port, work);
+	unsigned long flags;
+	int ret;
+
+	ttyrfc_rx_credit(p);
 
 	mutex_lock(&p->send_mutex);
-	done = ttyrfc_tx_pump(p);
+	ret = ttyrfc_pump(p);
 	mutex_unlock(&p->send_mutex);
-	/* helper's socket full: rare, so a short retry is fine */
-	if (!done)
-		queue_delayed_work(ttyrfc_wq, &p->retry_work, 1);
-}
 
-static void ttyrfc_retry_work(struct work_struct *work)
-{
-	struct ttyrfc_port *p = container_of(to_delayed_work(work),
-					     struct ttyrfc_port, retry_work);
-
-	ttyrfc_queue_kick(p);
+	spin_lock_irqsave(&p->lock, flags);
+	if (ret == -EAGAIN || ret == -ENOBUFS || ret == -ENOMEM) {
+		/* the helper's socket is full: back off, don't spin */
+		WRITE_ONCE(p->retry_ms,
+			   clamp(p->retry_ms * 2, 1U, TTYRFC_RETRY_MAX_MS));
+		if (!p->dying)
+			queue_delayed_work(ttyrfc_wq, &p->work,
+					   msecs_to_jiffies(p->retry_ms));
+	} else {
+		WRITE_ONCE(p->retry_ms, 0);
+	}
+	spin_unlock_irqrestore(&p->lock, flags);
 }
 
 /*
- * The flip buffers ran short without the line discipline throttling us (it
- * only throttles when its own buffer fills), so nothing will call
- * unthrottle: look again shortly. Off the data path; rare.
+ * Something is due: run the worker now, even if it was set to look at the
+ * receive credit later; but not while it backs off from a full socket.
  */
-static void ttyrfc_rx_poll_work(struct work_struct *work)
-{
-	struct ttyrfc_port *p = container_of(to_delayed_work(work),
-					     struct ttyrfc_port, rx_poll_work);
-
-	if (READ_ONCE(p->active))
-		ttyrfc_rx_check(p);
-}
-
-void ttyrfc_queue_rx_poll(struct ttyrfc_port *p)
-{
-	queue_delayed_work(ttyrfc_wq, &p->rx_poll_work, msecs_to_jiffies(10));
-}
-
 void ttyrfc_queue_kick(struct ttyrfc_port *p)
 {
-	queue_work(ttyrfc_wq, &p->tx_work);
+	if (READ_ONCE(p->dying))
+		return;
+	if (READ_ONCE(p->retry_ms))
+		queue_delayed_work(ttyrfc_wq, &p->work, 0);
+	else
+		mod_delayed_work(ttyrfc_wq, &p->work, 0);
+}
+
+/* Run the worker after @ms, e.g. to look at receive credit again. */
+void ttyrfc_queue_later(struct ttyrfc_port *p, unsigned int ms)
+{
+	if (!READ_ONCE(p->dying))
+		queue_delayed_work(ttyrfc_wq, &p->work, msecs_to_jiffies(ms));
 }
 
 int ttyrfc_queue_init(struct ttyrfc_port *p)
@@ -403,25 +530,28 @@ int ttyrfc_queue_init(struct ttyrfc_port *p)
 	p->buf = kvmalloc(TTYRFC_TX_BUF, GFP_KERNEL);
 	if (!p->buf)
 		return -ENOMEM;
-	spin_lock_init(&p->lock);
 	mutex_init(&p->send_mutex);
 	INIT_LIST_HEAD(&p->ctrl);
-	INIT_LIST_HEAD(&p->close_ctrl.node);
-	p->close_ctrl.cmd = TTYRFC_CMD_CLOSE;
-	INIT_WORK(&p->tx_work, ttyrfc_tx_work);
-	INIT_DELAYED_WORK(&p->retry_work, ttyrfc_retry_work);
-	INIT_DELAYED_WORK(&p->rx_poll_work, ttyrfc_rx_poll_work);
+	INIT_DELAYED_WORK(&p->work, ttyrfc_work);
 	return 0;
 }
 
-/* Port is being freed: nothing can queue any more. */
+/* The port is being freed: nobody can queue any more. */
 void ttyrfc_queue_free(struct ttyrfc_port *p)
 {
-	cancel_delayed_work_sync(&p->retry_work);
-	cancel_delayed_work_sync(&p->rx_poll_work);
-	cancel_work_sync(&p->tx_work);
-	ttyrfc_queue_drop(p);
+	unsigned long flags;
+
+	spin_lock_irqsave(&p->lock, flags);
+	p->dying = true;
+	spin_unlock_irqrestore(&p->lock, flags);
+	/* the worker re-arms itself only while !dying */
+	cancel_delayed_work_sync(&p->work);
+
+	spin_lock_irqsave(&p->lock, flags);
+	ttyrfc_ctrl_free_all_locked(p);
+	spin_unlock_irqrestore(&p->lock, flags);
 	kvfree(p->buf);
+	mutex_destroy(&p->send_mutex);
 }
 
 int ttyrfc_queue_setup(void)

@@ -3,9 +3,9 @@
  * ttyrfc: the tty side of a port.
  *
  * Nothing here waits on the network except open(), which waits (bounded)
- * for the helper to report the TCP session up. Settings and modem lines are
- * cached here and answered from the cache; changes are queued in order with
- * the data.
+ * for the session's link. Settings and modem lines are answered from what
+ * was queued last and what the server reported; changes join the data in
+ * the port's ordered stream (queue.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,199 +18,88 @@
 #include "compat.h"
 #include "ttyrfc.h"
 
+#define TTYRFC_OPEN_TIMEOUT_MAX	3600
+
 static unsigned int open_timeout = 15;
-module_param(open_timeout, uint, 0644);
+
+static int ttyrfc_set_open_timeout(const char *val,
+				   const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret = kstrtouint(val, 10, &v);
+
+	if (ret)
+		return ret;
+	if (!v || v > TTYRFC_OPEN_TIMEOUT_MAX)
+		return -ERANGE;
+	WRITE_ONCE(open_timeout, v);
+	return 0;
+}
+
+static const struct kernel_param_ops ttyrfc_open_timeout_ops = {
+	.set = ttyrfc_set_open_timeout,
+	.get = param_get_uint,
+};
+module_param_cb(open_timeout, &ttyrfc_open_timeout_ops, &open_timeout, 0644);
 MODULE_PARM_DESC(open_timeout,
-		 "seconds open() waits for the TCP session (default 15)");
+		 "seconds open() waits for the TCP session (1-3600, default 15)");
 
-/*
- * Ask the helper to stop reading the server below this much flip-buffer
- * room: it covers what the helper may send before the stop reaches it.
- */
-#define TTYRFC_RX_LOW		(8 * TTYRFC_MAX_DATA)
+unsigned int ttyrfc_open_timeout_ms(void)
+{
+	return READ_ONCE(open_timeout) * MSEC_PER_SEC;
+}
 
-/* RFC 2217 NOTIFY-MODEMSTATE bits */
-#define MSR_CD		0x80
-#define MSR_RI		0x40
-#define MSR_DSR		0x20
-#define MSR_CTS		0x10
-
-/* RFC 2217 NOTIFY-LINESTATE bits */
-#define LSR_OVERRUN	0x02
-#define LSR_PARITY	0x04
-#define LSR_FRAMING	0x08
-#define LSR_BREAK	0x10
-
-static void ttyrfc_termios_settings(const struct ktermios *t, speed_t baud,
-				    struct ttyrfc_settings *s)
+void ttyrfc_termios_settings(const struct ktermios *t, speed_t baud,
+			     struct ttyrfc_settings *s)
 {
 	static const u8 sizes[] = { [CS5 >> 4] = 5, [CS6 >> 4] = 6,
 				    [CS7 >> 4] = 7, [CS8 >> 4] = 8 };
 
 	s->baud = baud;
-	s->datasize = sizes[(t->c_cflag & CSIZE) >> 4];
+	s->data_bits = sizes[(t->c_cflag & CSIZE) >> 4];
 	if (!(t->c_cflag & PARENB))
-		s->parity = 1;
+		s->parity = TTYRFC_PARITY_NONE;
 	else if (t->c_cflag & CMSPAR)
-		s->parity = (t->c_cflag & PARODD) ? 4 : 5;
+		s->parity = (t->c_cflag & PARODD) ? TTYRFC_PARITY_MARK :
+						    TTYRFC_PARITY_SPACE;
 	else
-		s->parity = (t->c_cflag & PARODD) ? 2 : 3;
-	s->stopsize = (t->c_cflag & CSTOPB) ? 2 : 1;
+		s->parity = (t->c_cflag & PARODD) ? TTYRFC_PARITY_ODD :
+						    TTYRFC_PARITY_EVEN;
+	s->stop_bits = (t->c_cflag & CSTOPB) ? 2 : 1;
 	if (t->c_cflag & CRTSCTS)
-		s->flow = 3;
+		s->flow = TTYRFC_FLOW_RTSCTS;
 	else if (t->c_iflag & (IXON | IXOFF))
-		s->flow = 2;
+		s->flow = TTYRFC_FLOW_XONXOFF;
 	else
-		s->flow = 1;
-}
-
-/* Queue a SET of the fields in @mask that differ from what was sent. */
-static int ttyrfc_queue_set(struct ttyrfc_port *p,
-			    const struct ttyrfc_settings *want, u32 mask)
-{
-	struct ttyrfc_settings *cur = &p->cur;
-	struct ttyrfc_ctrl *c;
-	unsigned long flags;
-	u32 changed = 0;
-
-	c = ttyrfc_ctrl_alloc(TTYRFC_CMD_SET, GFP_KERNEL);
-	if (!c)
-		return -ENOMEM;
-
-	spin_lock_irqsave(&p->lock, flags);
-	if ((mask & TTYRFC_SET_BAUD) && want->baud != cur->baud)
-		changed |= TTYRFC_SET_BAUD;
-	if ((mask & TTYRFC_SET_DATASIZE) && want->datasize != cur->datasize)
-		changed |= TTYRFC_SET_DATASIZE;
-	if ((mask & TTYRFC_SET_PARITY) && want->parity != cur->parity)
-		changed |= TTYRFC_SET_PARITY;
-	if ((mask & TTYRFC_SET_STOPSIZE) && want->stopsize != cur->stopsize)
-		changed |= TTYRFC_SET_STOPSIZE;
-	if ((mask & TTYRFC_SET_FLOW) && want->flow != cur->flow)
-		changed |= TTYRFC_SET_FLOW;
-	if ((mask & TTYRFC_SET_MCTRL) && want->mctrl != cur->mctrl) {
-		changed |= TTYRFC_SET_MCTRL;
-		c->mctrl_mask = want->mctrl ^ cur->mctrl;
-	}
-	if (changed) {
-		*cur = (struct ttyrfc_settings) {
-			.baud = (changed & TTYRFC_SET_BAUD) ?
-				want->baud : cur->baud,
-			.datasize = (changed & TTYRFC_SET_DATASIZE) ?
-				want->datasize : cur->datasize,
-			.parity = (changed & TTYRFC_SET_PARITY) ?
-				want->parity : cur->parity,
-			.stopsize = (changed & TTYRFC_SET_STOPSIZE) ?
-				want->stopsize : cur->stopsize,
-			.flow = (changed & TTYRFC_SET_FLOW) ?
-				want->flow : cur->flow,
-			.mctrl = (changed & TTYRFC_SET_MCTRL) ?
-				want->mctrl : cur->mctrl,
-		};
-		c->s = *cur;
-		c->mask = changed;
-	}
-	spin_unlock_irqrestore(&p->lock, flags);
-
-	if (!changed) {
-		kfree(c);
-		return 0;
-	}
-	return ttyrfc_queue_ctrl(p, c);
+		s->flow = TTYRFC_FLOW_NONE;
 }
 
 static int ttyrfc_set_mctrl(struct ttyrfc_port *p, u32 set, u32 clear)
 {
-	struct ttyrfc_settings want;
-	unsigned long flags;
-
-	spin_lock_irqsave(&p->lock, flags);
-	want.mctrl = (p->cur.mctrl | set) & ~clear;
-	spin_unlock_irqrestore(&p->lock, flags);
-	return ttyrfc_queue_set(p, &want, TTYRFC_SET_MCTRL);
+	return ttyrfc_queue_set(p, NULL, 0, set, clear, 0);
 }
 
 /* tty_port operations */
 
 static int ttyrfc_activate(struct tty_port *port, struct tty_struct *tty)
 {
-	struct ttyrfc_port *p = to_rport(port);
-	struct ttyrfc_ctrl *c;
-	unsigned long flags;
-	long left;
-	int err;
-
-	if (!ttyrfc_helper_present()) {
-		pr_warn_ratelimited("ttyRFC%u: no helper registered; start ttyrfcd\n",
-				    p->index);
-		return -ENXIO;
-	}
-	c = ttyrfc_ctrl_alloc(TTYRFC_CMD_OPEN, GFP_KERNEL);
-	if (!c)
-		return -ENOMEM;
-
-	ttyrfc_queue_reset(p);
-	spin_lock_irqsave(&p->lock, flags);
-	ttyrfc_termios_settings(&tty->termios, tty_get_baud_rate(tty), &p->cur);
-	/* DTR/RTS are left as the server has them until dtr_rts() raises them */
-	p->cur.mctrl = 0;
-	c->s = p->cur;
-	c->mask = TTYRFC_SET_LINE;
-	p->link = TTYRFC_LINK_CONNECTING;
-	p->link_err = 0;
-	p->msr = 0;
-	p->open_count++;
-	spin_unlock_irqrestore(&p->lock, flags);
-
-	err = ttyrfc_queue_ctrl(p, c);
-	if (err)
-		goto fail;
-
-	left = wait_event_interruptible_timeout(p->link_wait,
-			READ_ONCE(p->link) != TTYRFC_LINK_CONNECTING,
-			open_timeout * HZ);
-	spin_lock_irqsave(&p->lock, flags);
-	if (p->link == TTYRFC_LINK_UP) {
-		p->active = true;
-		err = 0;
-	} else if (p->link == TTYRFC_LINK_DOWN) {
-		err = p->link_err ? -p->link_err : -EIO;
-	} else {
-		err = left < 0 ? (int)left : -ETIMEDOUT;
-	}
-	if (err)
-		p->link = TTYRFC_LINK_DOWN;
-	spin_unlock_irqrestore(&p->lock, flags);
-	if (!err)
-		return 0;
-fail:
-	/* let the helper drop the attempt */
-	ttyrfc_queue_ctrl(p, &p->close_ctrl);
-	return err;
+	return ttyrfc_session_open(to_rport(port), tty);
 }
 
 static void ttyrfc_shutdown(struct tty_port *port)
 {
-	struct ttyrfc_port *p = to_rport(port);
-	unsigned long flags;
-
-	spin_lock_irqsave(&p->lock, flags);
-	p->active = false;
-	p->link = TTYRFC_LINK_DOWN;
-	spin_unlock_irqrestore(&p->lock, flags);
-	/* behind anything still queued, e.g. the HUPCL drop of DTR/RTS */
-	ttyrfc_queue_ctrl(p, &p->close_ctrl);
+	ttyrfc_session_close(to_rport(port));
 }
 
 static TTYRFC_CARRIER_T ttyrfc_carrier_raised(struct tty_port *port)
 {
-	return !!(READ_ONCE(to_rport(port)->msr) & MSR_CD);
+	return !!(READ_ONCE(to_rport(port)->modem) & TIOCM_CD);
 }
 
 static void ttyrfc_dtr_rts(struct tty_port *port, TTYRFC_DTR_RTS_T on)
 {
 	struct ttyrfc_port *p = to_rport(port);
-	u32 lines = TTYRFC_MCTRL_DTR | TTYRFC_MCTRL_RTS;
+	u32 lines = TIOCM_DTR | TIOCM_RTS;
 
 	if (on)
 		ttyrfc_set_mctrl(p, lines, 0);
@@ -218,12 +107,13 @@ static void ttyrfc_dtr_rts(struct tty_port *port, TTYRFC_DTR_RTS_T on)
 		ttyrfc_set_mctrl(p, 0, lines);
 }
 
+/* The last reference is gone (tty_port_destroy() already ran). */
 static void ttyrfc_destruct(struct tty_port *port)
 {
 	struct ttyrfc_port *p = to_rport(port);
 
 	ttyrfc_queue_free(p);
-	tty_port_destroy(port);
+	ttyrfc_port_release(p);
 	kfree(p);
 }
 
@@ -235,15 +125,41 @@ const struct tty_port_operations ttyrfc_port_ops = {
 	.destruct	= ttyrfc_destruct,
 };
 
+/*
+ * Flip buffers are consumed by the line discipline without telling the
+ * driver; hook the port's receive path so the receive credit can grow as
+ * soon as they are.
+ */
+struct tty_port_client_operations ttyrfc_client_ops;
+
+static TTYRFC_RECV_RET ttyrfc_receive_buf(struct tty_port *port,
+					  const unsigned char *cp,
+					  const unsigned char *fp,
+					  size_t count)
+{
+	TTYRFC_RECV_RET n;
+
+	n = tty_port_default_client_ops.receive_buf(port, cp, fp, count);
+	if (n)
+		ttyrfc_rx_credit(to_rport(port));
+	return n;
+}
+
+void ttyrfc_client_ops_init(void)
+{
+	ttyrfc_client_ops = tty_port_default_client_ops;
+	ttyrfc_client_ops.receive_buf = ttyrfc_receive_buf;
+}
+
 /* tty operations */
 
 static int ttyrfc_install(struct tty_driver *driver, struct tty_struct *tty)
 {
-	struct ttyrfc_port *p = ttyrfc_port_get(tty->index);
+	struct ttyrfc_port *p = ttyrfc_port_get(tty->index, false);
 	int ret;
 
 	if (!p)
-		return -ENODEV;
+		return -ENODEV;		/* deleted, like an unplugged adapter */
 	tty->driver_data = p;
 	ret = tty_port_install(&p->port, driver, tty);
 	if (ret)
@@ -307,20 +223,19 @@ static void ttyrfc_set_termios(struct tty_struct *tty,
 	struct ttyrfc_port *p = tty->driver_data;
 	struct ttyrfc_settings want;
 	speed_t baud = tty_get_baud_rate(tty);
-	u32 lines = TTYRFC_MCTRL_DTR | TTYRFC_MCTRL_RTS;
+	u32 lines = TIOCM_DTR | TIOCM_RTS;
 
 	ttyrfc_termios_settings(&tty->termios, baud, &want);
 	/* B0 is not a rate: keep the server's rate, drop the lines below */
 	ttyrfc_queue_set(p, &want, baud ? TTYRFC_SET_LINE :
-			 TTYRFC_SET_LINE & ~TTYRFC_SET_BAUD);
+			 TTYRFC_SET_LINE & ~TTYRFC_SET_BAUD, 0, 0, 0);
 
 	/* B0 hangs up the modem lines, leaving B0 raises them (as 8250) */
 	if (old && (old->c_cflag & CBAUD) != B0 && !baud)
 		ttyrfc_set_mctrl(p, 0, lines);
 	else if (old && (old->c_cflag & CBAUD) == B0 && baud)
 		ttyrfc_set_mctrl(p, (tty->termios.c_cflag & CRTSCTS) &&
-				 tty_throttled(tty) ?
-				 TTYRFC_MCTRL_DTR : lines, 0);
+				 tty_throttled(tty) ? TIOCM_DTR : lines, 0);
 }
 
 /*
@@ -330,7 +245,7 @@ static void ttyrfc_set_termios(struct tty_struct *tty,
  */
 static bool ttyrfc_raw(struct ttyrfc_port *p)
 {
-	if (!(p->flags & TTYRFC_F_RAW))
+	if (!ttyrfc_is_raw(p))
 		return false;
 	pr_info_ratelimited("ttyRFC%u: raw port: no modem lines or break\n",
 			    p->index);
@@ -341,82 +256,54 @@ static int ttyrfc_tiocmget(struct tty_struct *tty)
 {
 	struct ttyrfc_port *p = tty->driver_data;
 	unsigned long flags;
-	u32 mctrl;
-	u8 msr;
+	int lines;
 
 	if (ttyrfc_raw(p))
 		return -ENOTTY;
-
 	spin_lock_irqsave(&p->lock, flags);
-	mctrl = p->cur.mctrl;
-	msr = p->msr;
+	lines = (p->cur.mctrl & (TIOCM_DTR | TIOCM_RTS)) | p->modem;
 	spin_unlock_irqrestore(&p->lock, flags);
-
-	return ((mctrl & TTYRFC_MCTRL_DTR) ? TIOCM_DTR : 0) |
-	       ((mctrl & TTYRFC_MCTRL_RTS) ? TIOCM_RTS : 0) |
-	       ((msr & MSR_CTS) ? TIOCM_CTS : 0) |
-	       ((msr & MSR_DSR) ? TIOCM_DSR : 0) |
-	       ((msr & MSR_RI) ? TIOCM_RI : 0) |
-	       ((msr & MSR_CD) ? TIOCM_CD : 0);
+	return lines;
 }
 
 static int ttyrfc_tiocmset(struct tty_struct *tty, unsigned int set,
 			   unsigned int clear)
 {
-	u32 s = 0, c = 0;
+	u32 lines = TIOCM_DTR | TIOCM_RTS;
 
-	if (set & TIOCM_DTR)
-		s |= TTYRFC_MCTRL_DTR;
-	if (set & TIOCM_RTS)
-		s |= TTYRFC_MCTRL_RTS;
-	if (clear & TIOCM_DTR)
-		c |= TTYRFC_MCTRL_DTR;
-	if (clear & TIOCM_RTS)
-		c |= TTYRFC_MCTRL_RTS;
 	if (ttyrfc_raw(tty->driver_data))
 		return -ENOTTY;
-	return ttyrfc_set_mctrl(tty->driver_data, s, c);
+	return ttyrfc_set_mctrl(tty->driver_data, set & lines, clear & lines);
 }
 
 static int ttyrfc_break_ctl(struct tty_struct *tty, int state)
 {
 	struct ttyrfc_port *p = tty->driver_data;
-	struct ttyrfc_ctrl *c;
+	struct ttyrfc_settings want = { .brk = state ? 1 : 0 };
 
 	if (ttyrfc_raw(p))
 		return -ENOTTY;
-	c = ttyrfc_ctrl_alloc(TTYRFC_CMD_SET, GFP_KERNEL);
-	if (!c)
-		return -ENOMEM;
-	c->mask = TTYRFC_SET_BREAK;
-	c->brk = state ? 1 : 0;
-	return ttyrfc_queue_ctrl(p, c);
+	return ttyrfc_queue_set(p, &want, TTYRFC_SET_BREAK, 0, 0, 0);
 }
 
 static int ttyrfc_purge(struct ttyrfc_port *p, unsigned long arg)
 {
-	struct ttyrfc_ctrl *c;
 	u8 what;
 
 	switch (arg) {
 	case TCIFLUSH:
-		what = 1;
+		what = TTYRFC_PURGE_RX;
 		break;
 	case TCOFLUSH:
-		what = 2;
+		what = TTYRFC_PURGE_TX;
 		break;
 	case TCIOFLUSH:
-		what = 3;
+		what = TTYRFC_PURGE_RX | TTYRFC_PURGE_TX;
 		break;
 	default:
 		return -EINVAL;
 	}
-	c = ttyrfc_ctrl_alloc(TTYRFC_CMD_SET, GFP_KERNEL);
-	if (!c)
-		return -ENOMEM;
-	c->mask = TTYRFC_SET_PURGE;
-	c->purge = what;
-	return ttyrfc_queue_ctrl(p, c);
+	return ttyrfc_queue_set(p, NULL, 0, 0, 0, what);
 }
 
 /* Sleeps until a modem status line in @mask changes; never on the network. */
@@ -458,10 +345,14 @@ static int ttyrfc_ioctl(struct tty_struct *tty, unsigned int cmd,
 
 	switch (cmd) {
 	case TIOCMIWAIT:
+		if (ttyrfc_raw(p))
+			return -ENOTTY;
 		return ttyrfc_wait_modem(p, arg);
 	case TCFLSH:
 		/* the tty core flushes the local buffers; tell the server */
-		ret = ttyrfc_purge(p, arg);
+		ret = ttyrfc_is_raw(p) ? 0 : ttyrfc_purge(p, arg);
+		/* flushed flip buffers are room for more */
+		ttyrfc_rx_credit(p);
 		return ret ? ret : -ENOIOCTLCMD;
 	}
 	return -ENOIOCTLCMD;
@@ -474,6 +365,8 @@ static int ttyrfc_get_icount(struct tty_struct *tty,
 	struct async_icount c;
 	unsigned long flags;
 
+	if (ttyrfc_raw(p))
+		return -ENOTTY;
 	spin_lock_irqsave(&p->lock, flags);
 	c = p->icount;
 	spin_unlock_irqrestore(&p->lock, flags);
@@ -492,26 +385,23 @@ static int ttyrfc_get_icount(struct tty_struct *tty,
 	return 0;
 }
 
-static void ttyrfc_throttle(struct tty_struct *tty)
-{
-	struct ttyrfc_port *p = tty->driver_data;
-	unsigned long flags;
-
-	spin_lock_irqsave(&p->lock, flags);
-	p->throttled = true;
-	spin_unlock_irqrestore(&p->lock, flags);
-	ttyrfc_rx_check(p);
-}
-
 static void ttyrfc_unthrottle(struct tty_struct *tty)
 {
-	struct ttyrfc_port *p = tty->driver_data;
-	unsigned long flags;
+	ttyrfc_rx_credit(tty->driver_data);
+}
 
-	spin_lock_irqsave(&p->lock, flags);
-	p->throttled = false;
-	spin_unlock_irqrestore(&p->lock, flags);
-	ttyrfc_rx_check(p);
+/* XOFF received (IXON) or ^S: hold output as a UART would. Atomic. */
+static void ttyrfc_stop(struct tty_struct *tty)
+{
+	WRITE_ONCE(((struct ttyrfc_port *)tty->driver_data)->tx_stopped, true);
+}
+
+static void ttyrfc_start(struct tty_struct *tty)
+{
+	struct ttyrfc_port *p = tty->driver_data;
+
+	WRITE_ONCE(p->tx_stopped, false);
+	ttyrfc_queue_kick(p);
 }
 
 const struct tty_operations ttyrfc_tty_ops = {
@@ -530,178 +420,7 @@ const struct tty_operations ttyrfc_tty_ops = {
 	.break_ctl	= ttyrfc_break_ctl,
 	.ioctl		= ttyrfc_ioctl,
 	.get_icount	= ttyrfc_get_icount,
-	.throttle	= ttyrfc_throttle,
 	.unthrottle	= ttyrfc_unthrottle,
+	.stop		= ttyrfc_stop,
+	.start		= ttyrfc_start,
 };
-
-/* Events from the helper (netlink context, may sleep) */
-
-void ttyrfc_link_changed(struct ttyrfc_port *p, u8 state, int err)
-{
-	unsigned long flags;
-	bool lost = false;
-
-	spin_lock_irqsave(&p->lock, flags);
-	if (p->link == TTYRFC_LINK_CONNECTING) {
-		/* the answer open() waits for */
-		if (state != TTYRFC_LINK_CONNECTING) {
-			p->link = state;
-			p->link_err = err;
-		}
-	} else if (p->active) {
-		if (p->link == TTYRFC_LINK_UP && state != TTYRFC_LINK_UP) {
-			lost = true;
-			p->reconnects++;
-		}
-		p->link = state;
-		p->link_err = err;
-	}
-	spin_unlock_irqrestore(&p->lock, flags);
-
-	wake_up_interruptible(&p->link_wait);
-	/* a lost line hangs up like a modem would, unless CLOCAL */
-	if (lost)
-		tty_port_tty_hangup(&p->port, true);
-}
-
-void ttyrfc_modem_changed(struct ttyrfc_port *p, u8 msr)
-{
-	unsigned long flags;
-	bool cd_lost;
-	u8 delta;
-
-	spin_lock_irqsave(&p->lock, flags);
-	delta = (p->msr ^ msr) & 0xf0;
-	cd_lost = (delta & MSR_CD) && !(msr & MSR_CD);
-	if (delta & MSR_CTS)
-		p->icount.cts++;
-	if (delta & MSR_DSR)
-		p->icount.dsr++;
-	if (delta & MSR_RI)
-		p->icount.rng++;
-	if (delta & MSR_CD)
-		p->icount.dcd++;
-	p->msr = msr;
-	spin_unlock_irqrestore(&p->lock, flags);
-
-	if (delta)
-		wake_up_interruptible(&p->port.delta_msr_wait);
-	if (cd_lost)
-		tty_port_tty_hangup(&p->port, true);
-}
-
-void ttyrfc_line_changed(struct ttyrfc_port *p, u8 lsr)
-{
-	unsigned long flags;
-	char flag = TTY_NORMAL;
-
-	spin_lock_irqsave(&p->lock, flags);
-	if (lsr & LSR_BREAK) {
-		p->icount.brk++;
-		flag = TTY_BREAK;
-	} else if (lsr & LSR_PARITY) {
-		p->icount.parity++;
-		flag = TTY_PARITY;
-	} else if (lsr & LSR_FRAMING) {
-		p->icount.frame++;
-		flag = TTY_FRAME;
-	}
-	if (lsr & LSR_OVERRUN)
-		p->icount.overrun++;
-	spin_unlock_irqrestore(&p->lock, flags);
-
-	if (flag != TTY_NORMAL)
-		tty_insert_flip_char(&p->port, 0, flag);
-	if (lsr & LSR_OVERRUN)
-		tty_insert_flip_char(&p->port, 0, TTY_OVERRUN);
-	if (flag != TTY_NORMAL || (lsr & LSR_OVERRUN))
-		tty_flip_buffer_push(&p->port);
-}
-
-/*
- * Tell the helper to stop or resume reading the server when the room in
- * the tty changes sides of TTYRFC_RX_LOW.
- */
-void ttyrfc_rx_check(struct ttyrfc_port *p)
-{
-	unsigned int room = tty_buffer_space_avail(&p->port);
-	unsigned long flags;
-	bool blocked, notify;
-
-	spin_lock_irqsave(&p->lock, flags);
-	blocked = p->throttled || room < TTYRFC_RX_LOW;
-	notify = blocked != p->rx_blocked;
-	if (notify) {
-		p->rx_blocked = blocked;
-		p->rx_notify = true;
-	}
-	spin_unlock_irqrestore(&p->lock, flags);
-
-	if (notify)
-		ttyrfc_queue_kick(p);
-	/* full without a throttle: nothing will call unthrottle, so poll */
-	if (blocked && !READ_ONCE(p->throttled))
-		ttyrfc_queue_rx_poll(p);
-}
-
-/* Data from the server; the helper keeps within the room we advertise. */
-void ttyrfc_rx(struct ttyrfc_port *p, const u8 *data, size_t len)
-{
-	unsigned long flags;
-	unsigned int done = 0;
-
-	if (READ_ONCE(p->active) && len) {
-		done = tty_insert_flip_string(&p->port, data, len);
-		tty_flip_buffer_push(&p->port);
-	}
-
-	spin_lock_irqsave(&p->lock, flags);
-	p->rx_bytes += done;
-	p->icount.rx += done;
-	p->rx_dropped += len - done;
-	spin_unlock_irqrestore(&p->lock, flags);
-
-	ttyrfc_rx_check(p);
-}
-
-/* A new helper registered: tell it about this port if it is open. */
-void ttyrfc_port_replay(struct ttyrfc_port *p)
-{
-	struct ttyrfc_ctrl *c = ttyrfc_ctrl_alloc(TTYRFC_CMD_OPEN, GFP_KERNEL);
-	unsigned long flags;
-	bool active;
-
-	if (!c)
-		return;
-	spin_lock_irqsave(&p->lock, flags);
-	active = p->active;
-	c->s = p->cur;
-	c->mask = TTYRFC_SET_LINE | TTYRFC_SET_MCTRL;
-	c->mctrl_mask = TTYRFC_MCTRL_DTR | TTYRFC_MCTRL_RTS;
-	if (active)
-		p->link = TTYRFC_LINK_CONNECTING;
-	spin_unlock_irqrestore(&p->lock, flags);
-
-	if (!active) {
-		kfree(c);
-		return;
-	}
-	ttyrfc_queue_rewind(p, c);
-}
-
-/* The helper died: fail a pending open; keep open ports and their data. */
-void ttyrfc_port_helper_gone(struct ttyrfc_port *p)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&p->lock, flags);
-	if (p->link == TTYRFC_LINK_CONNECTING && !p->active) {
-		p->link = TTYRFC_LINK_DOWN;
-		p->link_err = ENXIO;
-	} else if (p->active) {
-		p->link = TTYRFC_LINK_DOWN;
-	}
-	spin_unlock_irqrestore(&p->lock, flags);
-	wake_up_interruptible(&p->link_wait);
-	ttyrfc_queue_rewind(p, NULL);
-}

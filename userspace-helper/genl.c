@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -33,6 +35,7 @@ int genl_open(struct genl *g)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
+	struct timeval tmo = { .tv_sec = 5 };
 	struct genlmsghdr *gh;
 	int one = 1, ret;
 
@@ -53,6 +56,9 @@ int genl_open(struct genl *g)
 	}
 	g->portid = mnl_socket_get_portid(g->nl);
 	mnl_socket_setsockopt(g->nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	/* a request whose answer got lost must not wait for ever */
+	setsockopt(mnl_socket_get_fd(g->nl), SOL_SOCKET, SO_RCVTIMEO, &tmo,
+		   sizeof(tmo));
 
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = GENL_ID_CTRL;
@@ -160,6 +166,8 @@ int genl_call(struct genl *g, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN)
+				errno = ETIMEDOUT;
 			ret = -errno;
 			snprintf(g->err, sizeof(g->err), "netlink receive: %s",
 				 strerror(errno));

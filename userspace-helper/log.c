@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -16,4 +17,31 @@ void log_msg(const char *fmt, ...)
 	va_end(ap);
 	/* one write per line, so concurrent lines never interleave */
 	fprintf(stderr, "ttyrfcd: %s\n", line);
+}
+
+bool log_allow(struct ratelimit *rl, int64_t now, uint64_t *dropped)
+{
+	if (!rl->primed) {
+		rl->primed = true;
+		rl->tokens = LOG_BURST;
+		rl->last = now;
+	}
+	while (rl->tokens < LOG_BURST && now - rl->last >= LOG_INTERVAL_MS) {
+		rl->tokens++;
+		rl->last += LOG_INTERVAL_MS;
+	}
+	if (rl->tokens == LOG_BURST)
+		rl->last = now;
+	if (!rl->tokens) {
+		rl->suppressed++;
+		(*dropped)++;
+		return false;
+	}
+	rl->tokens--;
+	if (rl->suppressed) {
+		log_msg("(%" PRIu64 " similar lines suppressed)",
+			rl->suppressed);
+		rl->suppressed = 0;
+	}
+	return true;
 }

@@ -1,38 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ttyrfcd: the TCP/RFC 2217 session of one port.
+ * ttyrfcd: the sessions of one port.
  *
- * Everything the kernel sends for a port is turned into bytes in one output
- * buffer, in the order it came, and written with as few send() calls as
- * possible: the two SET-CONTROL commands of one TIOCMSET leave in one TCP
- * segment. While the link is down, data waits (the kernel stops sending once
- * its window is unconfirmed) and settings are remembered; a new session
- * starts with the negotiation and every setting, then the waiting data.
+ * OPEN: the bytes a new session must say first (telnet negotiation, the
+ * notification masks, every setting as of where the session starts) go
+ * into the output queue at once; TX and SET that follow are appended as
+ * they come, whether or not the connection is up yet. Once connected, the
+ * queue drains to the socket, and what the server's TCP acknowledged is
+ * confirmed to the kernel (CONFIRM).
+ *
+ * A new connection is not "up" until the server proves it serves: it
+ * answers a COM-PORT command, or sends data that cannot be the start of a
+ * refusal ("Port already in use", see refusal.c), or a short time passes.
+ * A refusal becomes the errno the kernel's open() fails with, never data.
+ *
+ * When anything fails, the session ends: the last confirmation, then LINK
+ * down. The kernel starts the next session (or hangs the tty up) and sends
+ * again what was not confirmed; nothing here needs to be kept.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
-#include <linux/ttyrfc.h>
 
-#include "log.h"
+#include "refusal.h"
 #include "session.h"
 
-#define CONNECT_TIMEOUT_MS	5000
 #define BACKOFF_MIN_MS		100
 #define BACKOFF_MAX_MS		5000
-#define TELNET_HINT_MS		1000
-/* the kernel's window bounds data; commands are small but unbounded */
-#define OUT_MAX			(2 * TTYRFC_TX_WINDOW + 65536)
+#define SETUP_TELNET_MS		1000	/* no COM-PORT answer: up anyway */
+#define SETUP_RAW_MS		150	/* long enough for a refusal text */
+#define STABLE_MS		2000	/* up this long: not a flapping server */
+#define ACK_POLL_MS		100	/* if no ACK notification came */
+#define KERNEL_RETRY_MS		10
 
 int64_t now_ms(void)
 {
@@ -42,185 +47,344 @@ int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void port_epoll(struct port *p, int op)
+/* One line about this port, within its log budget. */
+static void __attribute__((format(printf, 2, 3)))
+plog(struct port *p, const char *fmt, ...)
 {
-	struct epoll_event ev = { .data.ptr = p };
+	char line[400];
+	va_list ap;
 
-	if (p->fd < 0)
+	if (!log_allow(&p->rl, now_ms(),
+		       &p->stats[TTYRFC_STAT_LOG_SUPPRESSED]))
 		return;
-	if (p->state == PORT_CONNECTING)
-		ev.events = EPOLLOUT;
-	else
-		ev.events = (p->rx_stopped ? 0 : EPOLLIN) |
-			    (p->want_out ? EPOLLOUT : 0);
-	epoll_ctl(env->epfd, op, p->fd, &ev);
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_msg("ttyRFC%u: %s:%u: %s", p->index, p->host, p->tcp_port, line);
 }
 
-/* Make room for n more bytes in the output buffer. */
-static uint8_t *out_reserve(struct port *p, size_t n)
+static bool is_raw(const struct port *p)
 {
-	if (p->out_head && p->out_head + p->out_len + n > p->out_cap) {
-		memmove(p->out, p->out + p->out_head, p->out_len);
-		p->out_head = 0;
-	}
-	if (p->out_len + n > p->out_cap) {
-		size_t cap = p->out_cap ? p->out_cap : 4096;
-		uint8_t *b;
-
-		while (cap < p->out_len + n)
-			cap *= 2;
-		if (cap > OUT_MAX)
-			return NULL;
-		b = realloc(p->out, cap);
-		if (!b)
-			return NULL;
-		p->out = b;
-		p->out_cap = cap;
-	}
-	return p->out + p->out_head + p->out_len;
+	return p->flags & TTYRFC_F_RAW;
 }
 
-static void out_put(struct port *p, const uint8_t *b, size_t n)
+static bool connected(const struct port *p)
 {
-	uint8_t *d = out_reserve(p, n);
-
-	if (!d) {
-		p->proto_errors++;
-		log_msg("ttyRFC%u: output buffer full, command dropped",
-			p->index);
-		return;
-	}
-	memcpy(d, b, n);
-	p->out_len += n;
+	return (p->state == PS_SETUP || p->state == PS_UP) && p->conn.fd >= 0;
 }
 
-static void cmd_u8(struct port *p, uint8_t cmd, uint8_t v)
+static void stale(struct port *p)
 {
-	uint8_t b[RFC2217_CMD_MAX(1)];
+	p->stats[TTYRFC_STAT_HELPER_STALE]++;
+	p->stats_due = true;
+}
 
-	log_dbg("ttyRFC%u: > %s %u", p->index, rfc2217_cmd_name(cmd), v);
-	out_put(p, b, rfc2217_cmd_u8(b, sizeof(b), cmd, v));
+/* ------------------------------------------------------------ to the kernel */
+
+static bool retryable(int err)
+{
+	return err == -EAGAIN || err == -ENOBUFS || err == -ENOMEM ||
+	       err == -EINTR;
+}
+
+/* Up to @upto bytes of received data, within the kernel's credit. */
+static int send_rx(struct port *p, size_t upto)
+{
+	int ret;
+
+	while (upto && p->state == PS_UP) {
+		uint64_t credit = p->rx_limit > p->rx_pos ?
+				  p->rx_limit - p->rx_pos : 0;
+		size_t n = upto;
+
+		if (n > credit)
+			n = credit;
+		if (n > TTYRFC_MAX_DATA)
+			n = TTYRFC_MAX_DATA;
+		if (!n)
+			break;		/* RX_LIMIT will come */
+		ret = env->rx(p, p->rx_pos, p->rx, n);
+		if (ret)
+			return ret;
+		p->rx_pos += n;
+		p->rx_len -= n;
+		memmove(p->rx, p->rx + n, p->rx_len);
+		p->rx_mark -= n < p->rx_mark ? n : p->rx_mark;
+		upto -= n;
+	}
+	return 0;
 }
 
 /*
- * DTR/RTS changes of one call leave in one segment, one line after the
- * other; a USB bridge changes both at once. On ESP32 boards DTR=0,RTS=1
- * pulls EN low, so the order must never pass through that state: both
- * lines dropping goes RTS first, everything else DTR first (which is also
- * the order esp_rfc2217_server's reset detector expects).
+ * Send what is due, in an order the kernel can rely on: LINK up, data
+ * and modem/line changes in the order they came, the confirmation, and
+ * LINK down last, since it ends the session.
  */
-static void put_mctrl(struct port *p, uint32_t mctrl, uint32_t changed)
+static void kernel_flush(struct port *p)
 {
-	const uint32_t both = TTYRFC_MCTRL_DTR | TTYRFC_MCTRL_RTS;
-	uint8_t dtr = (mctrl & TTYRFC_MCTRL_DTR) ? RFC2217_CTL_DTR_ON :
-						   RFC2217_CTL_DTR_OFF;
-	uint8_t rts = (mctrl & TTYRFC_MCTRL_RTS) ? RFC2217_CTL_RTS_ON :
-						   RFC2217_CTL_RTS_OFF;
+	int ret = 0;
 
-	if ((changed & both) == both && !(mctrl & both)) {
-		cmd_u8(p, RFC2217_SET_CONTROL, rts);
-		cmd_u8(p, RFC2217_SET_CONTROL, dtr);
+	if (!p->sid)
+		return;
+	if (p->link_due && p->link_state == TTYRFC_LINK_UP) {
+		ret = env->link(p, TTYRFC_LINK_UP, 0);
+		if (ret)
+			goto busy;
+		p->link_due = false;
+	}
+	/* data that came before a modem/line change, the change, the rest */
+	ret = send_rx(p, p->modem_due || p->line_events ? p->rx_mark :
+							  p->rx_len);
+	if (ret)
+		goto busy;
+	if (p->modem_due || p->line_events || p->server_due || p->stats_due) {
+		if (p->rx_mark && p->state == PS_UP)
+			return;		/* credit will come */
+		ret = env->status(p);
+		if (ret)
+			goto busy;
+		p->modem_due = p->server_due = p->stats_due = false;
+		p->line_events = 0;
+	}
+	ret = send_rx(p, p->rx_len);
+	if (ret)
+		goto busy;
+	if (p->confirm_due) {
+		ret = env->confirm(p, p->q.conf_pos, p->q.conf_seq);
+		if (ret)
+			goto busy;
+		p->confirm_due = false;
+	}
+	if (p->link_due && p->link_state == TTYRFC_LINK_DOWN) {
+		ret = env->link(p, TTYRFC_LINK_DOWN, p->link_err);
+		if (ret)
+			goto busy;
+		p->link_due = false;
+	}
+	p->kernel_busy = false;
+	return;
+busy:
+	if (retryable(ret)) {
+		p->kernel_busy = true;
+		p->kernel_retry_at = now_ms() + KERNEL_RETRY_MS;
+	} else {
+		plog(p, "cannot reach the kernel module: %s", strerror(-ret));
+	}
+}
+
+/* ------------------------------------------------------------ ending */
+
+static int64_t backoff(unsigned int failures)
+{
+	unsigned int shift = failures ? failures - 1 : 0;
+	int64_t delay;
+
+	if (shift > 6)
+		shift = 6;
+	delay = (int64_t)BACKOFF_MIN_MS << shift;
+	if (delay > BACKOFF_MAX_MS)
+		delay = BACKOFF_MAX_MS;
+	/* jitter: 50-100% of the delay, so many VMs do not retry in step */
+	return delay / 2 + rand() % (delay / 2 + 1);
+}
+
+/* What the server's TCP acknowledged, as a confirmation due. */
+static void ack_check(struct port *p)
+{
+	int64_t acked = conn_acked(&p->conn);
+
+	if (acked < 0)
+		return;
+	if (outq_acked(&p->q, acked))
+		p->confirm_due = true;
+	/* safety net for ACK notifications lost to a full receive buffer */
+	if ((uint64_t)acked < p->q.wire_out) {
+		if (!p->ack_poll_at)
+			p->ack_poll_at = now_ms() + ACK_POLL_MS;
+	} else {
+		p->ack_poll_at = 0;
+	}
+}
+
+static void session_reset(struct port *p)
+{
+	conn_reset(&p->conn);
+	outq_reset(&p->q, p->q.conf_pos, p->q.conf_seq);
+	p->rx_len = p->rx_mark = 0;
+	p->want_out = false;
+	p->ack_poll_at = 0;
+	p->wake_at = 0;
+}
+
+/* The session failed: confirm what the server has, then LINK down. */
+static void port_fail(struct port *p, int err, const char *why)
+{
+	bool was_up = p->state == PS_UP;
+	int64_t now = now_ms();
+
+	if (!p->sid || p->state == PS_FAILED || p->state == PS_IDLE)
+		return;
+	if (p->state == PS_WAIT && p->wake_at > now) {
+		/* not before the backoff ends: no storm of sessions */
+		p->fail_err = err;
 		return;
 	}
-	if (changed & TTYRFC_MCTRL_DTR)
-		cmd_u8(p, RFC2217_SET_CONTROL, dtr);
-	if (changed & TTYRFC_MCTRL_RTS)
-		cmd_u8(p, RFC2217_SET_CONTROL, rts);
+	if (p->conn.fd >= 0)
+		ack_check(p);
+	if (was_up)
+		plog(p, "disconnected: %s", why ? why : strerror(err));
+	else if (!p->failures || why)
+		plog(p, "cannot connect: %s", why ? why : strerror(err));
+	session_reset(p);
+	if (was_up && now - p->up_at >= STABLE_MS)
+		p->failures = 1;
+	else
+		p->failures++;
+	p->state = PS_FAILED;
+	p->link_due = true;
+	p->link_state = TTYRFC_LINK_DOWN;
+	p->link_err = err ? err : ECONNRESET;
+	kernel_flush(p);
 }
 
-/* Settings as RFC 2217 commands, for the fields in mask. */
-static void put_settings(struct port *p, const struct port_settings *s,
-			 uint32_t mask, uint32_t mctrl_mask)
-{
-	uint8_t b[RFC2217_CMD_MAX(4)];
-
-	if (p->flags & TTYRFC_F_RAW)
-		return;
-	if ((mask & SET_BAUD) && s->baud) {
-		log_dbg("ttyRFC%u: > SET-BAUDRATE %u", p->index, s->baud);
-		out_put(p, b, rfc2217_set_baud(b, sizeof(b), s->baud));
-	}
-	if (mask & SET_DATASIZE)
-		cmd_u8(p, RFC2217_SET_DATASIZE, s->datasize);
-	if (mask & SET_PARITY)
-		cmd_u8(p, RFC2217_SET_PARITY, s->parity);
-	if (mask & SET_STOPSIZE)
-		cmd_u8(p, RFC2217_SET_STOPSIZE, s->stopsize);
-	if (mask & SET_FLOW)
-		cmd_u8(p, RFC2217_SET_CONTROL, s->flow);
-	if (mask & SET_MCTRL)
-		put_mctrl(p, s->mctrl, mctrl_mask);
-}
-
-/* Write what we can; confirm kernel data once it has all left. */
-void port_flush(struct port *p)
-{
-	bool want;
-
-	while (p->state == PORT_UP && p->out_len) {
-		ssize_t n = send(p->fd, p->out + p->out_head, p->out_len,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				p->last_err = errno;
-			break;
-		}
-		p->out_head += n;
-		p->out_len -= n;
-	}
-	if (!p->out_len)
-		p->out_head = 0;
-	if (p->state == PORT_UP && !p->out_len && p->unconfirmed) {
-		env->tx_done(p, p->unconfirmed);
-		p->unconfirmed = 0;
-	}
-	want = p->state == PORT_UP && p->out_len;
-	if (want != p->want_out) {
-		p->want_out = want;
-		port_epoll(p, EPOLL_CTL_MOD);
-	}
-}
-
-/* codec callbacks */
+/* ------------------------------------------------------------ codec */
 
 static void on_data(void *ctx, const uint8_t *d, size_t n)
 {
 	struct port *p = ctx;
 
-	/* decoding never grows data, so one read always fits in rx[] */
+	/* decoding never grows data, and reads fit what is free */
 	memcpy(p->rx + p->rx_len, d, n);
 	p->rx_len += n;
 }
 
 static void on_reply(void *ctx, const uint8_t *d, size_t n)
 {
-	out_put(ctx, d, n);
+	struct port *p = ctx;
+
+	if (outq_put(&p->q, d, n, p->q.pos, p->q.seq))
+		port_fail(p, ENOMEM, "out of memory");
+	p->dirty = true;
+}
+
+static const char *setting_name(uint32_t which)
+{
+	switch (which) {
+	case LS_BAUD:
+		return "baud rate";
+	case LS_DATA_BITS:
+		return "data bits";
+	case LS_PARITY:
+		return "parity";
+	case LS_STOP_BITS:
+		return "stop bits";
+	default:
+		return "flow control";
+	}
+}
+
+static uint32_t setting_value(const struct line_settings *s, uint32_t which)
+{
+	switch (which) {
+	case LS_BAUD:
+		return s->baud;
+	case LS_DATA_BITS:
+		return s->data_bits;
+	case LS_PARITY:
+		return s->parity;
+	case LS_STOP_BITS:
+		return s->stop_bits;
+	default:
+		return s->flow;
+	}
+}
+
+static int field(uint32_t which)
+{
+	return which == LS_BAUD ? 0 : which == LS_DATA_BITS ? 1 :
+	       which == LS_PARITY ? 2 : which == LS_STOP_BITS ? 3 : 4;
+}
+
+/* A request sent: its answer is the next one for that setting. */
+static void asked_push(struct port *p, const struct line_settings *s,
+		       uint32_t mask)
+{
+	uint32_t which;
+
+	if (is_raw(p))
+		return;
+	for (which = LS_BAUD; which <= LS_FLOW; which <<= 1) {
+		struct asked *a = &p->asked[field(which)];
+
+		if (!(mask & which))
+			continue;
+		if (a->n == 8) {	/* a server that never answers */
+			a->head = (a->head + 1) % 8;
+			a->n--;
+		}
+		a->v[(a->head + a->n++) % 8] = setting_value(s, which);
+	}
+}
+
+/*
+ * The server says what it applied: believe it, and say so when it is not
+ * what was asked. An answer nobody waits for (ser2net tells every client
+ * of a port about every change) is only taken note of.
+ */
+static void server_setting(struct port *p, uint8_t cmd, const uint8_t *val,
+			   size_t n)
+{
+	uint32_t which = 0, got, want;
+	struct asked *a;
+
+	if (!cmd_server_setting(cmd, val, n, &p->server, &which))
+		return;
+	p->server_known |= which;
+	p->server_due = true;
+	a = &p->asked[field(which)];
+	if (!a->n)
+		return;
+	want = a->v[a->head];
+	a->head = (a->head + 1) % 8;
+	a->n--;
+	got = setting_value(&p->server, which);
+	if (got != want && !(p->server_logged & which)) {
+		p->server_logged |= which;
+		plog(p, "server set %s %u, asked for %u", setting_name(which),
+		     got, want);
+	} else if (got == want) {
+		p->server_logged &= ~which;
+	}
 }
 
 static void on_comport(void *ctx, uint8_t cmd, const uint8_t *val, size_t n)
 {
 	struct port *p = ctx;
+	bool notify;
 
 	log_dbg("ttyRFC%u: < %s (%zu bytes)%s", p->index,
 		rfc2217_cmd_name(cmd), n,
 		cmd < RFC2217_SERVER_OFFSET ? " [not a server reply]" : "");
-	if (n != 1)
+	if (cmd < RFC2217_SERVER_OFFSET)
 		return;
-	/* keep order: data before the status change reaches the tty first */
-	if (cmd == RFC2217_SERVER_OFFSET + RFC2217_NOTIFY_MODEMSTATE ||
-	    cmd == RFC2217_SERVER_OFFSET + RFC2217_NOTIFY_LINESTATE) {
-		if (p->rx_len) {
-			env->rx(p, p->rx, p->rx_len);
-			p->rx_len = 0;
+	p->answered = true;	/* it serves: see setup_check() */
+	notify = cmd == RFC2217_SERVER_OFFSET + RFC2217_NOTIFY_MODEMSTATE ||
+		 cmd == RFC2217_SERVER_OFFSET + RFC2217_NOTIFY_LINESTATE;
+	if (notify && n == 1) {
+		/* one change at a time, each in its place among the data */
+		if ((p->modem_due || p->line_events) && p->state == PS_UP)
+			kernel_flush(p);
+		if (!p->modem_due && !p->line_events)
+			p->rx_mark = p->rx_len;
+		if (cmd == RFC2217_SERVER_OFFSET + RFC2217_NOTIFY_MODEMSTATE) {
+			p->modem = cmd_modem_lines(val[0]);
+			p->modem_due = true;
+		} else {
+			p->line_events |= cmd_line_events(val[0]);
 		}
-		if (cmd == RFC2217_SERVER_OFFSET + RFC2217_NOTIFY_MODEMSTATE)
-			env->status(p, val[0], -1);
-		else
-			env->status(p, -1, val[0]);
+		return;
 	}
+	server_setting(p, cmd, val, n);
 }
 
 static void on_negotiated(void *ctx)
@@ -234,10 +398,9 @@ static void on_error(void *ctx, const char *what)
 {
 	struct port *p = ctx;
 
-	p->proto_errors++;
-	log_msg("ttyRFC%u: %s:%u: protocol error: %s", p->index, p->host,
-		p->tcp_port, what);
-	env->status(p, -1, -1);		/* the count shows in ttyrfcctl */
+	p->stats[TTYRFC_STAT_PROTO_ERRORS]++;
+	p->stats_due = true;
+	plog(p, "protocol error: %s", what);
 }
 
 static const struct rfc2217_ops codec_ops = {
@@ -248,6 +411,125 @@ static const struct rfc2217_ops codec_ops = {
 	.error = on_error,
 };
 
+/* ------------------------------------------------------------ connecting */
+
+static void port_up(struct port *p)
+{
+	p->state = PS_UP;
+	p->up_at = now_ms();
+	p->wake_at = 0;
+	if (p->kind != TTYRFC_OPEN_FIRST || p->failures)
+		plog(p, "connected (%s)", p->conn.peer);
+	p->link_due = true;
+	p->link_state = TTYRFC_LINK_UP;
+	p->dirty = true;
+}
+
+/*
+ * Before the session is up, decide whether the server serves. A refusal
+ * is plain text and then the end of the connection; anything that cannot
+ * start one, or any COM-PORT answer, means it serves.
+ */
+static void setup_check(struct port *p)
+{
+	enum refusal_match m = REFUSAL_MAYBE;
+	const char *text;
+	int err;
+
+	if (p->rx_len)
+		m = refusal_check(p->rx, p->rx_len, &err, &text);
+	if (m == REFUSAL_NO || (p->answered && m != REFUSAL_YES))
+		port_up(p);
+}
+
+static void feed(struct port *p, const uint8_t *buf, size_t n)
+{
+	if (is_raw(p)) {
+		memcpy(p->rx + p->rx_len, buf, n);
+		p->rx_len += n;
+	} else {
+		rfc2217_input(&p->codec, buf, n);
+	}
+}
+
+/* The connection ended during setup: was it a refusal? */
+static void setup_eof(struct port *p, int err)
+{
+	uint8_t buf[PORT_HOLD_MAX];
+	const char *text = NULL;
+	char why[160];
+	ssize_t n;
+	int rerr;
+
+	/* what it said before it went may still be unread */
+	while (p->conn.fd >= 0 && p->rx_len < PORT_HOLD_MAX) {
+		n = recv(p->conn.fd, buf, PORT_HOLD_MAX - p->rx_len,
+			 MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		feed(p, buf, n);
+	}
+
+	if (refusal_check(p->rx, p->rx_len, &rerr, &text) == REFUSAL_YES) {
+		snprintf(why, sizeof(why), "the server refused: \"%s\"", text);
+		port_fail(p, rerr, why);
+		return;
+	}
+	port_fail(p, err ? err : ECONNRESET,
+		  err ? NULL : "the server closed the connection at once");
+}
+
+static void on_connected(struct port *p)
+{
+	p->state = PS_SETUP;
+	p->answered = false;
+	p->want_in = true;	/* as conn registered it */
+	p->want_out = false;
+	p->stats[TTYRFC_STAT_CONNECTS]++;
+	p->stats_due = true;
+	p->wake_at = now_ms() + (is_raw(p) ? SETUP_RAW_MS : SETUP_TELNET_MS);
+	p->dirty = true;
+	log_dbg("ttyRFC%u: TCP connected to %s", p->index, p->conn.peer);
+}
+
+static void do_connect(struct port *p)
+{
+	p->state = PS_CONNECTING;
+	if (conn_start(&p->conn, now_ms()) == CONN_FAILED)
+		port_fail(p, p->conn.err, NULL);
+}
+
+static void start_connect(struct port *p)
+{
+	int ret;
+
+	p->state = PS_RESOLVING;
+	ret = conn_resolve(&p->conn, p->host, p->tcp_port);
+	if (ret < 0)
+		port_fail(p, -ret, NULL);
+	else if (ret == 1)
+		do_connect(p);
+}
+
+void port_resolved(struct port *p, struct resolve_result *r)
+{
+	int ret = conn_resolved(&p->conn, r);
+
+	if (p->state != PS_RESOLVING || ret == 1)
+		return;
+	if (ret < 0) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "cannot resolve the name: %s",
+			 strerror(-ret));
+		port_fail(p, -ret == EAGAIN ? EHOSTUNREACH : -ret, why);
+		return;
+	}
+	do_connect(p);
+}
+
+/* ------------------------------------------------------------ kernel events */
+
 struct port *port_new(uint32_t index)
 {
 	struct port *p = calloc(1, sizeof(*p));
@@ -255,351 +537,362 @@ struct port *port_new(uint32_t index)
 	if (!p)
 		return NULL;
 	p->index = index;
-	p->fd = -1;
+	conn_init(&p->conn, env->epfd, index);
 	return p;
 }
 
 void port_free(struct port *p)
 {
-	port_close(p);
-	free(p->out);
+	conn_reset(&p->conn);
+	outq_free(&p->q);
 	free(p);
 }
 
-static void sock_drop(struct port *p)
+/* The session is over (CLOSE, or a new OPEN replacing it). */
+static void session_end(struct port *p)
 {
-	if (p->fd >= 0) {
-		epoll_ctl(env->epfd, EPOLL_CTL_DEL, p->fd, NULL);
-		close(p->fd);
+	uint64_t undelivered = p->q.pos - p->q.conf_pos;
+
+	if (connected(p)) {
+		env->linger(p);		/* delivers the tail, ends well */
+	} else if (p->state != PS_FAILED && undelivered) {
+		plog(p, "closed while not connected: %" PRIu64
+		     " bytes not delivered", undelivered);
 	}
-	p->fd = -1;
-	p->want_out = false;
+	session_reset(p);
+	p->sid = 0;
+	p->state = PS_IDLE;
+	p->link_due = p->modem_due = p->server_due = false;
+	p->confirm_due = p->kernel_busy = false;
+	p->line_events = 0;
 }
 
-static void schedule_reconnect(struct port *p)
+void port_open(struct port *p, const struct open_args *a)
 {
-	unsigned int shift = p->attempts < 6 ? p->attempts : 6;
-	int64_t delay = (int64_t)BACKOFF_MIN_MS << shift;
+	uint8_t pre[2 * CMD_MAX_LEN];
+	int64_t delay = 0;
+	size_t n;
 
-	if (delay > BACKOFF_MAX_MS)
-		delay = BACKOFF_MAX_MS;
-	/* jitter: 50-100% of the delay, so many VMs do not retry in step */
-	delay = delay / 2 + rand() % (delay / 2 + 1);
-	p->attempts++;
-	p->state = PORT_BACKOFF;
-	p->deadline = now_ms() + delay;
-}
+	if (p->sid)
+		session_end(p);
+	snprintf(p->host, sizeof(p->host), "%s", a->host);
+	p->tcp_port = a->tcp_port;
+	p->flags = a->flags;
+	p->sid = a->sid;
+	p->kind = a->kind;
+	p->fail_err = 0;
+	p->tx_next = a->tx_pos;
+	p->ctrl_next = a->ctrl_seq;
+	outq_reset(&p->q, a->tx_pos, a->ctrl_seq);
+	p->rx_pos = a->rx_pos;
+	p->rx_limit = a->rx_limit;
+	p->rx_len = p->rx_mark = 0;
+	memset(p->asked, 0, sizeof(p->asked));
+	p->server_known = p->server_logged = 0;
+	p->modem = 0;
+	p->stats_due = true;
+	log_dbg("ttyRFC%u: session %u (%s) to %s:%u", p->index, p->sid,
+		a->kind == TTYRFC_OPEN_FIRST ? "open" :
+		a->kind == TTYRFC_OPEN_RECONNECT ? "reconnect" : "replay",
+		p->host, p->tcp_port);
 
-/* The session ended or could not start; keep trying while the tty is open. */
-static void port_fail(struct port *p, int err)
-{
-	bool was_up = p->state == PORT_UP;
-
-	sock_drop(p);
-	p->last_err = err;
-	if (was_up) {
-		log_msg("ttyRFC%u: %s:%u: disconnected: %s", p->index, p->host,
-			p->tcp_port, err ? strerror(err) : "closed by server");
-		p->reconnects++;
-	} else if (p->attempts == 0) {
-		log_msg("ttyRFC%u: %s:%u: cannot connect: %s", p->index,
-			p->host, p->tcp_port, strerror(err));
-	}
-	/*
-	 * What was in the output buffer may be half a command; a new session
-	 * starts clean. Those bytes of data are lost with the link, like the
-	 * ones already in the dead socket; count them.
-	 */
-	if (p->unconfirmed) {
-		p->tx_lost += p->unconfirmed;
-		env->tx_done(p, p->unconfirmed);
-		p->unconfirmed = 0;
-	}
-	p->out_len = 0;
-	p->out_head = 0;
-	p->rx_len = 0;
-	env->link(p, TTYRFC_LINK_DOWN, err ? err : ECONNRESET);
-	schedule_reconnect(p);
-}
-
-static int resolve(struct port *p, struct sockaddr_storage *ss,
-		   socklen_t *len)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *res;
-	char service[8];
-	int ret;
-
-	snprintf(service, sizeof(service), "%u", p->tcp_port);
-	ret = getaddrinfo(p->host, service, &hints, &res);
-	if (ret) {
-		log_msg("ttyRFC%u: %s: %s", p->index, p->host,
-			gai_strerror(ret));
-		return ret == EAI_SYSTEM ? errno : EHOSTUNREACH;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
-static void port_connect(struct port *p)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = 0;
-	int err;
-
-	err = resolve(p, &ss, &len);
-	if (err) {
-		port_fail(p, err);
-		return;
-	}
-	p->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		       0);
-	if (p->fd < 0) {
-		port_fail(p, errno);
-		return;
-	}
-	p->state = PORT_CONNECTING;
-	p->deadline = now_ms() + CONNECT_TIMEOUT_MS;
-	if (connect(p->fd, (struct sockaddr *)&ss, len) < 0 &&
-	    errno != EINPROGRESS) {
-		port_fail(p, errno);
-		return;
-	}
-	port_epoll(p, EPOLL_CTL_ADD);
-}
-
-static void sock_tune(int fd)
-{
-	int one = 1, idle = 10, intvl = 5, cnt = 3;
-	unsigned int user_timeout = 20000;
-
-	/* latency matters more than segment count: esptool is all round trips */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout,
-		   sizeof(user_timeout));
-}
-
-/* Connected: negotiation, then every setting, then data that waited. */
-static void port_up(struct port *p)
-{
-	uint8_t start[RFC2217_START_LEN];
-	size_t waiting = p->out_len, n = 0;
-
-	sock_tune(p->fd);
-	p->state = PORT_UP;
-	if (p->attempts || p->reconnects)
-		log_msg("ttyRFC%u: %s:%u: connected", p->index, p->host,
-			p->tcp_port);
-	p->attempts = 0;
-	p->last_err = 0;
-	p->deadline = 0;
-	p->hint_at = 0;
-
-	if (!(p->flags & TTYRFC_F_RAW)) {
+	if (!is_raw(p)) {
 		rfc2217_init(&p->codec, &codec_ops, p);
-		n = rfc2217_start(&p->codec, start, sizeof(start));
-		p->hint_at = now_ms() + TELNET_HINT_MS;
-	}
-	/* move waiting data behind what a new session must say first */
-	p->out_len = 0;
-	if (waiting) {
-		uint8_t *save = malloc(waiting);
-
-		if (save)
-			memcpy(save, p->out + p->out_head, waiting);
-		p->out_head = 0;
-		out_put(p, start, n);
-		put_settings(p, &p->s, SET_ALL, p->mctrl_known);
-		if (save) {
-			out_put(p, save, waiting);
-			free(save);
+		n = cmd_session_start(&p->codec, pre, sizeof(pre));
+		asked_push(p, &a->s, LS_LINE);
+		n += cmd_baseline(pre + n, sizeof(pre) - n, &a->s,
+				  a->mctrl_known, a->kind != TTYRFC_OPEN_FIRST);
+		if (outq_put(&p->q, pre, n, p->q.pos, p->q.seq)) {
+			p->state = PS_WAIT;
+			port_fail(p, ENOMEM, "out of memory");
+			return;
 		}
+	}
+	if (a->kind == TTYRFC_OPEN_RECONNECT)
+		delay = backoff(p->failures);
+	else
+		p->failures = 0;
+	p->state = PS_WAIT;
+	p->wake_at = now_ms() + delay;
+	/* the last connection to this port ends before a new one starts */
+	if (!delay && !env->lingering(p->index))
+		start_connect(p);
+}
+
+void port_close(struct port *p, uint32_t sid)
+{
+	if (!sid || sid != p->sid) {
+		stale(p);
+		return;
+	}
+	log_dbg("ttyRFC%u: close session %u", p->index, sid);
+	session_end(p);
+	p->failures = 0;
+}
+
+static bool session_open(struct port *p, uint32_t sid)
+{
+	if (sid && sid == p->sid && p->state != PS_FAILED &&
+	    p->state != PS_IDLE)
+		return true;
+	stale(p);
+	return false;
+}
+
+void port_tx(struct port *p, uint32_t sid, uint64_t pos, const uint8_t *d,
+	     size_t n)
+{
+	size_t used = 0;
+	uint8_t *o;
+
+	if (!session_open(p, sid))
+		return;
+	if (pos != p->tx_next) {
+		plog(p, "kernel sent data at %" PRIu64 ", expected %" PRIu64,
+		     pos, p->tx_next);
+		port_fail(p, EPROTO, "stream out of step with the kernel");
+		return;
+	}
+	o = outq_reserve(&p->q, is_raw(p) ? n : 2 * n);
+	if (!o) {
+		port_fail(p, ENOMEM, "out of memory");
+		return;
+	}
+	if (is_raw(p)) {
+		memcpy(o, d, n);
+		outq_commit(&p->q, n, pos + n, p->q.seq);
 	} else {
-		out_put(p, start, n);
-		put_settings(p, &p->s, SET_ALL, p->mctrl_known);
+		size_t len = rfc2217_escape(d, n, o, 2 * n, &used);
+
+		outq_commit(&p->q, len, pos + n, p->q.seq);
 	}
-	port_epoll(p, EPOLL_CTL_MOD);
-	env->link(p, TTYRFC_LINK_UP, 0);
-	port_flush(p);
+	p->tx_next += n;
+	p->dirty = true;
 }
 
-void port_open(struct port *p)
+void port_set(struct port *p, uint32_t sid, const struct change *c)
 {
-	if (p->state == PORT_UP)
-		log_msg("ttyRFC%u: reopened by the kernel; new session",
-			p->index);
-	sock_drop(p);
-	p->attempts = 0;
-	p->rx_stopped = false;
-	p->out_len = p->out_head = 0;
-	p->unconfirmed = 0;
-	port_connect(p);
-}
+	uint8_t b[CMD_MAX_LEN];
+	size_t n = 0;
 
-void port_close(struct port *p)
-{
-	if (p->state == PORT_UP)
-		port_flush(p);	/* best effort: e.g. HUPCL's DTR drop */
-	sock_drop(p);
-	p->state = PORT_IDLE;
-	p->deadline = 0;
-	p->hint_at = 0;
-	p->out_len = p->out_head = 0;
-	p->unconfirmed = 0;
-}
-
-void port_tx(struct port *p, const uint8_t *data, size_t n)
-{
-	size_t done = 0, used;
-	uint8_t *d;
-
-	if (p->state == PORT_IDLE) {
-		env->tx_done(p, n);	/* stale data for a closed port */
+	if (!session_open(p, sid))
+		return;
+	if (c->pos != p->tx_next || c->seq != p->ctrl_next) {
+		plog(p, "kernel sent change %" PRIu64 " at %" PRIu64
+		     ", expected %" PRIu64 " at %" PRIu64, c->seq, c->pos,
+		     p->ctrl_next, p->tx_next);
+		port_fail(p, EPROTO, "stream out of step with the kernel");
 		return;
 	}
-	if (p->flags & TTYRFC_F_RAW) {
-		d = out_reserve(p, n);
-		if (d) {
-			memcpy(d, data, n);
-			p->out_len += n;
-			done = n;
-		}
-	} else {
-		d = out_reserve(p, 2 * n);
-		if (d) {
-			p->out_len += rfc2217_escape(data, n, d, 2 * n, &used);
-			done = used;
-		}
+	if (!is_raw(p))
+		n = cmd_change(b, sizeof(b), &c->s, c->mask, c->mctrl_mask,
+			       c->purge);
+	if (log_verbose && n)
+		log_msg("ttyRFC%u: > change %" PRIu64 " (%zu bytes)", p->index,
+			c->seq, n);
+	/* even with nothing to say (raw), the change is confirmed in order */
+	if (outq_put(&p->q, b, n, c->pos, c->seq + 1)) {
+		port_fail(p, ENOMEM, "out of memory");
+		return;
 	}
-	if (done < n) {
-		/* cannot happen within the kernel's window; never silent */
-		log_msg("ttyRFC%u: output buffer full, %zu bytes lost",
-			p->index, n - done);
-		p->tx_lost += n - done;
-		env->tx_done(p, n - done);
-	}
-	p->unconfirmed += done;
-	p->tx_bytes += done;
+	p->ctrl_next++;
+	asked_push(p, &c->s, c->mask & LS_LINE);
+	p->dirty = true;
 }
 
-void port_set(struct port *p, const struct port_settings *s, uint32_t mask,
-	      uint32_t mctrl_mask, int brk, int purge)
+void port_rx_limit(struct port *p, uint32_t sid, uint64_t limit)
 {
-	if (mask & SET_BAUD)
-		p->s.baud = s->baud;
-	if (mask & SET_DATASIZE)
-		p->s.datasize = s->datasize;
-	if (mask & SET_PARITY)
-		p->s.parity = s->parity;
-	if (mask & SET_STOPSIZE)
-		p->s.stopsize = s->stopsize;
-	if (mask & SET_FLOW)
-		p->s.flow = s->flow;
-	if (mask & SET_MCTRL) {
-		p->s.mctrl = (p->s.mctrl & ~mctrl_mask) |
-			     (s->mctrl & mctrl_mask);
-		p->mctrl_known |= mctrl_mask;
-	}
-	/* while down, only remember: a new session sends it all */
-	if (p->state != PORT_UP)
+	if (!session_open(p, sid))
 		return;
-	put_settings(p, s, mask, mctrl_mask);
-	if (p->flags & TTYRFC_F_RAW)
-		return;
-	if (brk >= 0)
-		cmd_u8(p, RFC2217_SET_CONTROL,
-		       brk ? RFC2217_CTL_BREAK_ON : RFC2217_CTL_BREAK_OFF);
-	if (purge > 0)
-		cmd_u8(p, RFC2217_PURGE_DATA, purge);
+	if (limit > p->rx_limit)
+		p->rx_limit = limit;
+	p->dirty = true;	/* port_flush() reads and passes up again */
 }
 
-void port_rx_stop(struct port *p, bool stop)
-{
-	if (p->rx_stopped == stop)
-		return;
-	p->rx_stopped = stop;
-	if (p->state == PORT_UP) {
-		if (!(p->flags & TTYRFC_F_RAW)) {
-			uint8_t b[RFC2217_CMD_MAX(0)];
-			uint8_t cmd = stop ? RFC2217_FLOWCONTROL_SUSPEND :
-					     RFC2217_FLOWCONTROL_RESUME;
+/* ------------------------------------------------------------ the socket */
 
-			/* these two carry no value (RFC 2217) */
-			log_dbg("ttyRFC%u: > %s", p->index,
-				rfc2217_cmd_name(cmd));
-			out_put(p, b, rfc2217_cmd(b, sizeof(b), cmd, NULL, 0));
-		}
-		port_epoll(p, EPOLL_CTL_MOD);
-	}
+/* How much may be read now without outrunning the kernel's credit. */
+static size_t rx_room(const struct port *p)
+{
+	uint64_t credit;
+	size_t room = PORT_RX_BUF - p->rx_len;
+
+	if (p->state == PS_SETUP)
+		return p->rx_len < PORT_HOLD_MAX ? PORT_HOLD_MAX - p->rx_len : 0;
+	if (p->state != PS_UP || p->kernel_busy)
+		return 0;
+	credit = p->rx_limit > p->rx_pos + p->rx_len ?
+		 p->rx_limit - p->rx_pos - p->rx_len : 0;
+	return credit < room ? credit : room;
 }
 
-static void port_read(struct port *p)
+static void sock_read(struct port *p)
 {
-	uint8_t buf[sizeof(p->rx)];
+	uint8_t buf[16384];
+	size_t room = rx_room(p);
 	ssize_t n;
 
-	n = recv(p->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (!room)
+		return;
+	if (room > sizeof(buf))
+		room = sizeof(buf);
+	n = recv(p->conn.fd, buf, room, MSG_DONTWAIT);
 	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			port_fail(p, errno);
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		if (p->state == PS_SETUP)
+			setup_eof(p, errno);
+		else
+			port_fail(p, errno, NULL);
 		return;
 	}
 	if (n == 0) {
-		port_fail(p, 0);
+		if (p->state == PS_SETUP)
+			setup_eof(p, 0);
+		else
+			port_fail(p, ECONNRESET, "closed by the server");
 		return;
 	}
-	p->rx_bytes += n;
-	if (p->flags & TTYRFC_F_RAW) {
-		env->rx(p, buf, n);
-		return;
-	}
-	p->rx_len = 0;
-	rfc2217_input(&p->codec, buf, n);
-	if (p->rx_len)
-		env->rx(p, p->rx, p->rx_len);
-	p->rx_len = 0;
+	feed(p, buf, n);
+	if (p->state == PS_SETUP)
+		setup_check(p);
 }
 
-void port_io(struct port *p, uint32_t events)
+static void sock_write(struct port *p)
 {
-	if (p->state == PORT_CONNECTING) {
-		int err = 0;
-		socklen_t len = sizeof(err);
+	while (p->q.len) {
+		ssize_t n = send(p->conn.fd, outq_data(&p->q), p->q.len,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
-		getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-		if (err)
-			port_fail(p, err);
-		else
-			port_up(p);
-		return;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && p->state == PS_SETUP)
+				setup_eof(p, errno);
+			else if (errno != EAGAIN)
+				port_fail(p, errno, NULL);
+			break;
+		}
+		outq_sent(&p->q, n);
+		p->conn.sent += n;
 	}
-	if (p->state != PORT_UP)
+	if (connected(p))
+		ack_check(p);
+}
+
+void port_sock_event(struct port *p, unsigned int slot, uint32_t gen,
+		     uint32_t events)
+{
+	int err;
+
+	if (slot != TOK_SLOT_SOCK) {
+		if (p->state != PS_CONNECTING)
+			return;
+		switch (conn_attempt_ready(&p->conn, slot, gen, now_ms())) {
+		case CONN_UP:
+			on_connected(p);
+			break;
+		case CONN_FAILED:
+			port_fail(p, p->conn.err, NULL);
+			return;
+		case CONN_PENDING:
+			return;
+		}
+	} else {
+		if (gen != p->conn.gen || !connected(p))
+			return;		/* for a socket gone since */
+		if (events & EPOLLERR) {
+			err = conn_drain_errors(&p->conn);
+			if (err) {
+				if (p->state == PS_SETUP)
+					setup_eof(p, err);
+				else
+					port_fail(p, err, NULL);
+				return;
+			}
+			ack_check(p);
+		}
+		if (events & (EPOLLIN | EPOLLHUP))
+			sock_read(p);
+	}
+	port_flush(p);
+}
+
+void port_flush(struct port *p)
+{
+	bool in;
+
+	p->dirty = false;
+	if (connected(p))
+		sock_write(p);
+	kernel_flush(p);
+	/* data the kernel took made room: read on */
+	if (!connected(p))
 		return;
-	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-		port_read(p);
-	if (p->state == PORT_UP)
-		port_flush(p);	/* replies, or room after EPOLLOUT */
+	in = rx_room(p) > 0;
+	if (in != p->want_in || (p->q.len > 0) != p->want_out) {
+		p->want_out = p->q.len > 0;
+		p->want_in = in;
+		conn_watch(&p->conn, in, p->want_out);
+	}
 }
 
 void port_timer(struct port *p, int64_t now)
 {
-	if (p->hint_at && now >= p->hint_at) {
-		p->hint_at = 0;
-		if (p->state == PORT_UP && !p->codec.saw_telnet)
-			log_msg("ttyRFC%u: %s:%u sent no telnet negotiation within 1 s: is the server's accepter missing telnet(rfc2217)? (ser2net: accepter: telnet(rfc2217),tcp,PORT; or add the port in raw mode)",
-				p->index, p->host, p->tcp_port);
+	switch (p->state) {
+	case PS_WAIT:
+		if (now >= p->wake_at && p->fail_err)
+			port_fail(p, p->fail_err, NULL);
+		else if (now >= p->wake_at && !env->lingering(p->index))
+			start_connect(p);
+		break;
+	case PS_CONNECTING:
+		if (conn_timer(&p->conn, now) == CONN_FAILED)
+			port_fail(p, p->conn.err, NULL);
+		break;
+	case PS_SETUP:
+		if (p->wake_at && now >= p->wake_at) {
+			if (!is_raw(p) && !p->codec.saw_telnet)
+				plog(p, "sent no telnet negotiation within 1 s: is the server's accepter missing telnet(rfc2217)? (ser2net: accepter: telnet(rfc2217),tcp,PORT; or add the port in raw mode)");
+			port_up(p);
+		}
+		break;
+	case PS_UP:
+		if (p->ack_poll_at && now >= p->ack_poll_at) {
+			p->ack_poll_at = 0;
+			ack_check(p);
+		}
+		break;
+	default:
+		break;
 	}
-	if (!p->deadline || now < p->deadline)
-		return;
-	if (p->state == PORT_CONNECTING)
-		port_fail(p, ETIMEDOUT);
-	else if (p->state == PORT_BACKOFF)
-		port_connect(p);
+	if (p->kernel_busy && now >= p->kernel_retry_at)
+		kernel_flush(p);
+	port_flush(p);
+}
+
+static int64_t earliest(int64_t a, int64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
+int64_t port_next_timer(const struct port *p)
+{
+	int64_t t = 0;
+
+	if (p->state == PS_WAIT || p->state == PS_SETUP)
+		t = p->wake_at;
+	if (p->state == PS_CONNECTING)
+		t = conn_next_timer(&p->conn);
+	if (p->state == PS_UP)
+		t = p->ack_poll_at;
+	if (p->kernel_busy)
+		t = earliest(t, p->kernel_retry_at);
+	return t;
+}
+
+void port_linger_done(struct port *p)
+{
+	if (p->state == PS_WAIT && now_ms() >= p->wake_at)
+		start_connect(p);
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 
 #include "genl.h"
 
@@ -37,11 +38,14 @@ struct port_info {
 	char name[NAME_MAX_LEN + 1];
 	unsigned int flags;
 	int link;
+	long long session;
 	long long baud;
-	int datasize, parity, stopsize, flow;
-	long long mctrl;
-	long long tx, rx, dropped;
-	long long opens, reconnects, errors;
+	int data_bits, parity, stop_bits, flow;
+	long long mctrl, mctrl_known, modem;
+	bool server_known;
+	long long server_baud;
+	int server_data_bits, server_parity, server_stop_bits, server_flow;
+	long long stats[TTYRFC_STAT_MAX + 1];
 	int last_errno;
 };
 
@@ -86,11 +90,6 @@ static int report(struct genl *g, int err, const char *port)
 	case EPERM:
 	case EACCES:
 		hint = "permission denied: needs CAP_NET_ADMIN (run as root)";
-		break;
-	case EBUSY:
-		snprintf(text, sizeof(text), "%s is open; close it first",
-			 port ? port : "the port");
-		hint = text;
 		break;
 	case ENODEV:
 		snprintf(text, sizeof(text), "%s: no such port",
@@ -147,6 +146,52 @@ static void attr_str(const struct nlattr *a, char *dst, size_t size)
 		snprintf(dst, size, "%s", mnl_attr_get_str(a));
 }
 
+static int nest_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type > 0 && type <= TTYRFC_A_MAX)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static void parse_stats(const struct nlattr *nest, struct port_info *p)
+{
+	const struct nlattr *a;
+	int i;
+
+	for (i = 0; i <= TTYRFC_STAT_MAX; i++)
+		p->stats[i] = -1;
+	if (!nest)
+		return;
+	mnl_attr_for_each_nested(a, nest) {
+		int type = mnl_attr_get_type(a);
+
+		if (type > TTYRFC_STAT_PAD && type <= TTYRFC_STAT_MAX &&
+		    mnl_attr_validate(a, MNL_TYPE_U64) >= 0)
+			p->stats[type] = (long long)mnl_attr_get_u64(a);
+	}
+}
+
+static void parse_server(const struct nlattr *nest, struct port_info *p)
+{
+	const struct nlattr *tb[TTYRFC_A_MAX + 1] = { NULL };
+
+	p->server_known = nest != NULL;
+	p->server_baud = -1;
+	p->server_data_bits = p->server_parity = p->server_stop_bits = -1;
+	p->server_flow = -1;
+	if (!nest)
+		return;
+	mnl_attr_parse_nested(nest, nest_cb, tb);
+	p->server_baud = attr_num(tb[TTYRFC_A_BAUD], 32);
+	p->server_data_bits = attr_num(tb[TTYRFC_A_DATA_BITS], 8);
+	p->server_parity = attr_num(tb[TTYRFC_A_PARITY], 8);
+	p->server_stop_bits = attr_num(tb[TTYRFC_A_STOP_BITS], 8);
+	p->server_flow = attr_num(tb[TTYRFC_A_FLOW], 8);
+}
+
 static int dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[TTYRFC_A_MAX + 1];
@@ -164,22 +209,21 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	attr_str(tb[TTYRFC_A_NAME], p->name, sizeof(p->name));
 	if (tb[TTYRFC_A_FLAGS])
 		p->flags = mnl_attr_get_u32(tb[TTYRFC_A_FLAGS]);
-	p->link = attr_num(tb[TTYRFC_A_LINK_STATE], 8);
+	p->link = attr_num(tb[TTYRFC_A_LINK], 8);
+	p->session = attr_num(tb[TTYRFC_A_SESSION], 32);
 	p->baud = attr_num(tb[TTYRFC_A_BAUD], 32);
-	p->datasize = attr_num(tb[TTYRFC_A_DATASIZE], 8);
+	p->data_bits = attr_num(tb[TTYRFC_A_DATA_BITS], 8);
 	p->parity = attr_num(tb[TTYRFC_A_PARITY], 8);
-	p->stopsize = attr_num(tb[TTYRFC_A_STOPSIZE], 8);
+	p->stop_bits = attr_num(tb[TTYRFC_A_STOP_BITS], 8);
 	p->flow = attr_num(tb[TTYRFC_A_FLOW], 8);
 	p->mctrl = attr_num(tb[TTYRFC_A_MCTRL], 32);
+	p->mctrl_known = attr_num(tb[TTYRFC_A_MCTRL_MASK], 32);
+	p->modem = attr_num(tb[TTYRFC_A_MODEM], 32);
 	/* a port never opened has no settings yet: the kernel says 0 */
-	if (p->baud == 0 || p->datasize == 0)
-		p->baud = p->datasize = p->parity = p->stopsize = -1;
-	p->tx = attr_num(tb[TTYRFC_A_STAT_TX_BYTES], 64);
-	p->rx = attr_num(tb[TTYRFC_A_STAT_RX_BYTES], 64);
-	p->dropped = attr_num(tb[TTYRFC_A_STAT_RX_DROPPED], 64);
-	p->opens = attr_num(tb[TTYRFC_A_STAT_OPEN_COUNT], 32);
-	p->reconnects = attr_num(tb[TTYRFC_A_STAT_RECONNECTS], 32);
-	p->errors = attr_num(tb[TTYRFC_A_STAT_PROTO_ERRORS], 32);
+	if (p->baud == 0 || p->data_bits == 0)
+		p->baud = p->data_bits = p->parity = p->stop_bits = -1;
+	parse_server(tb[TTYRFC_A_SERVER], p);
+	parse_stats(tb[TTYRFC_A_STATS], p);
 	p->last_errno = attr_num(tb[TTYRFC_A_ERRNO], 32);
 	return MNL_CB_OK;
 }
@@ -265,23 +309,45 @@ static const char *link_name(int s)
 static const char *parity_name(int v)
 {
 	static const char * const names[] = {
-		[1] = "none", [2] = "odd", [3] = "even", [4] = "mark",
-		[5] = "space",
+		[TTYRFC_PARITY_NONE] = "none", [TTYRFC_PARITY_ODD] = "odd",
+		[TTYRFC_PARITY_EVEN] = "even", [TTYRFC_PARITY_MARK] = "mark",
+		[TTYRFC_PARITY_SPACE] = "space",
 	};
 
-	return v >= 1 && v <= 5 ? names[v] : NULL;
+	return v >= 0 && v <= TTYRFC_PARITY_SPACE ? names[v] : NULL;
 }
 
 static const char *stop_name(int v)
 {
-	return v == 1 ? "1" : v == 2 ? "2" : v == 3 ? "1.5" : NULL;
+	return v == 1 ? "1" : v == 2 ? "2" : NULL;
 }
 
 static const char *flow_name(int v)
 {
-	return v == 1 ? "none" : v == 2 ? "xon/xoff" :
-	       v == 3 ? "rts/cts" : NULL;
+	return v == TTYRFC_FLOW_NONE ? "none" :
+	       v == TTYRFC_FLOW_XONXOFF ? "xon/xoff" :
+	       v == TTYRFC_FLOW_RTSCTS ? "rts/cts" : NULL;
 }
+
+/* Counters by name, for show and --json. */
+static const char *const stat_names[TTYRFC_STAT_MAX + 1] = {
+	[TTYRFC_STAT_TX_BYTES] = "tx_bytes",
+	[TTYRFC_STAT_RX_BYTES] = "rx_bytes",
+	[TTYRFC_STAT_RX_DROPPED] = "rx_dropped",
+	[TTYRFC_STAT_TX_RESENT] = "tx_resent",
+	[TTYRFC_STAT_TX_FLUSHED] = "tx_flushed",
+	[TTYRFC_STAT_TX_DISCARDED] = "tx_discarded",
+	[TTYRFC_STAT_STALE] = "stale_dropped",
+	[TTYRFC_STAT_OPENS] = "opens",
+	[TTYRFC_STAT_SESSIONS] = "sessions",
+	[TTYRFC_STAT_LINK_LOSSES] = "link_losses",
+	[TTYRFC_STAT_CTRL_REFUSED] = "ctrl_refused",
+	[TTYRFC_STAT_BAD_MSGS] = "bad_helper_msgs",
+	[TTYRFC_STAT_PROTO_ERRORS] = "protocol_errors",
+	[TTYRFC_STAT_HELPER_STALE] = "helper_stale_dropped",
+	[TTYRFC_STAT_CONNECTS] = "connects",
+	[TTYRFC_STAT_LOG_SUPPRESSED] = "log_suppressed",
+};
 
 static const char *remote(const struct port_info *p)
 {
@@ -298,29 +364,32 @@ static const char *framing(const struct port_info *p)
 {
 	static char buf[48];
 	const char *par = parity_name(p->parity);
-	const char *stop = stop_name(p->stopsize);
+	const char *stop = stop_name(p->stop_bits);
 
 	if (p->baud < 0)
 		return "-";
-	if (p->datasize < 0 || !par || !stop) {
+	if (p->data_bits < 0 || !par || !stop) {
 		snprintf(buf, sizeof(buf), "%lld", p->baud);
 		return buf;
 	}
-	snprintf(buf, sizeof(buf), "%lld %d%c%s", p->baud, p->datasize,
+	snprintf(buf, sizeof(buf), "%lld %d%c%s", p->baud, p->data_bits,
 		 toupper((unsigned char)par[0]), stop);
 	return buf;
 }
 
 static void print_list_line(const struct port_info *p)
 {
+	const long long *st = p->stats;
+
 	printf("ttyRFC%u\t%s\t%s\t%s", p->index, remote(p), link_name(p->link),
 	       framing(p));
-	if (p->tx >= 0 && p->rx >= 0)
-		printf("\ttx %lld rx %lld", p->tx, p->rx);
-	if (p->reconnects >= 0)
-		printf("\treconnects %lld", p->reconnects);
-	if (p->errors >= 0)
-		printf("\terrors %lld", p->errors);
+	if (st[TTYRFC_STAT_TX_BYTES] >= 0 && st[TTYRFC_STAT_RX_BYTES] >= 0)
+		printf("\ttx %lld rx %lld", st[TTYRFC_STAT_TX_BYTES],
+		       st[TTYRFC_STAT_RX_BYTES]);
+	if (st[TTYRFC_STAT_LINK_LOSSES] >= 0)
+		printf("\treconnects %lld", st[TTYRFC_STAT_LINK_LOSSES]);
+	if (st[TTYRFC_STAT_PROTO_ERRORS] >= 0)
+		printf("\terrors %lld", st[TTYRFC_STAT_PROTO_ERRORS]);
 	if (p->flags & TTYRFC_F_RAW)
 		printf("\traw");
 	if (*p->name)
@@ -328,21 +397,46 @@ static void print_list_line(const struct port_info *p)
 	printf("\n");
 }
 
-static void print_count(const char *what, long long v)
+/* "server: 115200 8N1" when the server says it applied something else */
+static void print_server(const struct port_info *p)
 {
-	if (v >= 0)
-		printf("  %s: %lld\n", what, v);
+	if (!p->server_known)
+		return;
+	printf("  server applied:");
+	if (p->server_baud >= 0)
+		printf(" baud %lld", p->server_baud);
+	if (p->server_data_bits >= 0)
+		printf(" data bits %d", p->server_data_bits);
+	if (parity_name(p->server_parity))
+		printf(" parity %s", parity_name(p->server_parity));
+	if (stop_name(p->server_stop_bits))
+		printf(" stop bits %s", stop_name(p->server_stop_bits));
+	if (flow_name(p->server_flow))
+		printf(" flow %s", flow_name(p->server_flow));
+	printf("\n");
+}
+
+static const char *line_state(long long mctrl, long long known, int bit)
+{
+	if (known >= 0 && !(known & bit))
+		return "as found";
+	return mctrl & bit ? "on" : "off";
 }
 
 static void print_show(const struct port_info *p)
 {
+	int i;
+
 	printf("port: ttyRFC%u\n", p->index);
 	printf("  remote: %s\n", remote(p));
 	if (*p->name)
 		printf("  name: %s\n", p->name);
 	printf("  protocol: %s\n", p->flags & TTYRFC_F_RAW ?
 	       "raw TCP (data only)" : "RFC 2217");
-	printf("  link: %s\n", link_name(p->link));
+	printf("  link: %s", link_name(p->link));
+	if (p->session > 0)
+		printf(" (session %lld)", p->session);
+	printf("\n");
 	if (p->last_errno > 0)
 		printf("  last error: %s\n", strerror(p->last_errno));
 	if (p->baud < 0)
@@ -352,17 +446,20 @@ static void print_show(const struct port_info *p)
 	if (flow_name(p->flow))
 		printf(", flow %s", flow_name(p->flow));
 	printf("\n");
+	print_server(p);
 	if (p->mctrl >= 0)
 		printf("  dtr/rts: %s/%s\n",
-		       p->mctrl & TTYRFC_MCTRL_DTR ? "on" : "off",
-		       p->mctrl & TTYRFC_MCTRL_RTS ? "on" : "off");
-	if (p->tx >= 0 && p->rx >= 0)
-		printf("  transfer: %lld B sent, %lld B received\n",
-		       p->tx, p->rx);
-	print_count("rx dropped", p->dropped);
-	print_count("opens", p->opens);
-	print_count("reconnects", p->reconnects);
-	print_count("errors", p->errors);
+		       line_state(p->mctrl, p->mctrl_known, TIOCM_DTR),
+		       line_state(p->mctrl, p->mctrl_known, TIOCM_RTS));
+	if (p->modem >= 0)
+		printf("  cts/dsr/ri/cd: %s/%s/%s/%s\n",
+		       p->modem & TIOCM_CTS ? "on" : "off",
+		       p->modem & TIOCM_DSR ? "on" : "off",
+		       p->modem & TIOCM_RI ? "on" : "off",
+		       p->modem & TIOCM_CD ? "on" : "off");
+	for (i = 0; i <= TTYRFC_STAT_MAX; i++)
+		if (stat_names[i] && p->stats[i] >= 0)
+			printf("  %s: %lld\n", stat_names[i], p->stats[i]);
 }
 
 /* ------------------------------------------------------------ json */
@@ -407,6 +504,7 @@ static void json_port(const struct port_info *p)
 {
 	char dev[16];
 	bool first = true;
+	int i;
 
 	snprintf(dev, sizeof(dev), "ttyRFC%u", p->index);
 	printf("\t{");
@@ -421,22 +519,39 @@ static void json_port(const struct port_info *p)
 	json_key_str("link", link_name(p->link), &first);
 	json_key_str("last_error", p->last_errno > 0 ?
 		     strerror(p->last_errno) : NULL, &first);
+	json_key_num("session", p->session > 0 ? p->session : -1, &first);
 	json_key_num("baud", p->baud, &first);
-	json_key_num("data_bits", p->datasize, &first);
+	json_key_num("data_bits", p->data_bits, &first);
 	json_key_str("parity", parity_name(p->parity), &first);
-	json_key_str("stop_bits", stop_name(p->stopsize), &first);
+	json_key_str("stop_bits", stop_name(p->stop_bits), &first);
 	json_key_str("flow", flow_name(p->flow), &first);
 	if (p->mctrl >= 0) {
 		printf(",\n\t\t\"dtr\": %s,\n\t\t\"rts\": %s",
-		       p->mctrl & TTYRFC_MCTRL_DTR ? "true" : "false",
-		       p->mctrl & TTYRFC_MCTRL_RTS ? "true" : "false");
+		       p->mctrl & TIOCM_DTR ? "true" : "false",
+		       p->mctrl & TIOCM_RTS ? "true" : "false");
 	}
-	json_key_num("tx_bytes", p->tx, &first);
-	json_key_num("rx_bytes", p->rx, &first);
-	json_key_num("rx_dropped", p->dropped, &first);
-	json_key_num("opens", p->opens, &first);
-	json_key_num("reconnects", p->reconnects, &first);
-	json_key_num("errors", p->errors, &first);
+	if (p->modem >= 0) {
+		printf(",\n\t\t\"cts\": %s,\n\t\t\"dsr\": %s,\n\t\t\"ri\": %s,\n\t\t\"cd\": %s",
+		       p->modem & TIOCM_CTS ? "true" : "false",
+		       p->modem & TIOCM_DSR ? "true" : "false",
+		       p->modem & TIOCM_RI ? "true" : "false",
+		       p->modem & TIOCM_CD ? "true" : "false");
+	}
+	if (p->server_known) {
+		printf(",\n\t\t\"server\": {");
+		first = true;
+		json_key_num("baud", p->server_baud, &first);
+		json_key_num("data_bits", p->server_data_bits, &first);
+		json_key_str("parity", parity_name(p->server_parity), &first);
+		json_key_str("stop_bits", stop_name(p->server_stop_bits),
+			     &first);
+		json_key_str("flow", flow_name(p->server_flow), &first);
+		printf("}");
+		first = false;
+	}
+	for (i = 0; i <= TTYRFC_STAT_MAX; i++)
+		if (stat_names[i])
+			json_key_num(stat_names[i], p->stats[i], &first);
 	printf("\n\t}");
 }
 

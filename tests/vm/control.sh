@@ -25,7 +25,7 @@ $PY tests/servers/recorder.py --port $REC_PORT --log "$REC_LOG" --ctl "$REC_CTL"
 	--save-data "$REC_DATA" >"$LOG/recorder.out" 2>&1 &
 REC_PID=$!
 eval "$(tests/servers/ser2net_pty.sh start $S2N_PORT)"
-S2N_DEV=$DEV
+S2N_DEV=$DEV S2N_PEER=$PEER
 for _ in $(seq 100); do grep -q LISTENING "$LOG/recorder.out" && [ -S "$REC_CTL" ] && break; sleep 0.05; done
 
 $HELPER >>"$LOG/ttyrfcd.log" 2>&1 &
@@ -61,8 +61,9 @@ t_run "ser2net applies baud/framing to its PTY" $PY $T ser2net /dev/ttyRFC1 "$S2
 t_run "HUPCL drops DTR/RTS after the data on last close; open raises them" $PY $T hupcl
 t_run "CD loss hangs up only without CLOCAL" $PY $T cd_hangup
 t_run "link loss hangs up only without CLOCAL; with it, ttyrfcd reconnects" $PY $T link_hangup
-t_run "tty full: FLOWCONTROL-SUSPEND, then RESUME, nothing lost" $PY $T suspend
-t_run "tcdrain waits until the data is handed to the network" $PY $T drain
+t_run "tty full: TCP back-pressure, never FLOWCONTROL-SUSPEND/RESUME, nothing lost" $PY $T backpressure
+t_run "ser2net's device keeps CRTSCTS and IXON while the tty is full" $PY $T ser2net_flow /dev/ttyRFC1 "$S2N_DEV" "$S2N_PEER"
+t_run "tcdrain waits until the server's TCP has the data" $PY $T drain
 
 kill "$HELPER_PID" 2>/dev/null; wait "$HELPER_PID" 2>/dev/null
 kill "$REC_PID" 2>/dev/null; wait "$REC_PID" 2>/dev/null

@@ -750,40 +750,103 @@ def t_link_hangup():
         os.close(fd)
 
 
-def t_suspend():
-    # a tty nobody reads fills up: the server is told FLOWCONTROL-SUSPEND and
-    # ttyrfcd stops reading; reading again sends RESUME; nothing is lost
+def t_backpressure():
+    # a tty nobody reads fills up: ttyrfcd stops reading the socket and TCP
+    # pushes back on the server. FLOWCONTROL-SUSPEND/RESUME are never sent:
+    # ser2net decodes SUSPEND as "flow control none" (gensio's
+    # sergensio_telnet.c) and would switch the Pi's UART flow control off.
+    # Nothing is lost.
     fd = open_dev()
     baseline(fd)
     REC.ctl('echo on')
     pos = REC.pos()
-    data = os.urandom(128 * 1024)
+    data = os.urandom(1024 * 1024)
     got = bytearray()
     os.set_blocking(fd, False)
     off = 0
-    end = time.monotonic() + 30
-    while off < len(data):                     # write all, read nothing
+    end = time.monotonic() + 60
+    stalled = False
+    while off < len(data):                     # write all, read nothing yet
         check(time.monotonic() < end, 'could not write %d bytes' % len(data))
         try:
             off += os.write(fd, data[off:off + 4096])
         except BlockingIOError:
-            time.sleep(0.01)
-    wait_cmds(pos, [(8, [])], 'FLOWCONTROL-SUSPEND while the tty is full', 15)
-    end = time.monotonic() + 60
+            stalled = True                      # the echo filled everything up
+            break
+    check(stalled, 'a 1 MiB echo nobody reads should fill the buffers')
+    time.sleep(1)
     while len(got) < len(data):
         check(time.monotonic() < end, 'echo came back short: %d of %d' % (len(got), len(data)))
         try:
             got += os.read(fd, 65536)
         except BlockingIOError:
-            time.sleep(0.01)
-    wait_cmds(pos, [(8, []), (9, [])], 'FLOWCONTROL-RESUME after reading')
+            time.sleep(0.005)
+        if off < len(data):
+            try:
+                off += os.write(fd, data[off:off + 4096])
+            except BlockingIOError:
+                pass
     check(bytes(got) == data, 'echoed data differs')
+    sent = [tup(e) for e in cmds(REC.since(pos))]
+    check(not [c for c in sent if c[0] in (8, 9)],
+          'FLOWCONTROL-SUSPEND/RESUME sent: %s' % [c for c in sent if c[0] in (8, 9)])
     REC.ctl('echo off')
     os.close(fd)
 
 
+def t_ser2net_flow(tty, dev_side, peer):
+    # the Pi's UART keeps the flow control the tty asked for while the tty is
+    # full and ttyrfcd stops reading (issue 10: SUSPEND used to clear it)
+    fd = os.open(tty, os.O_RDWR | os.O_NOCTTY)
+    dfd = os.open(dev_side, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    pfd = os.open(peer, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        for what, cflag, iflag in (('CRTSCTS', termios.CRTSCTS, 0),
+                                   ('IXON|IXOFF', 0, termios.IXON | termios.IXOFF)):
+            raw(fd, termios.B115200, cflag)
+            if iflag:
+                set_attr(fd, iflag=iflag)
+
+            def dev_has():
+                a = termios.tcgetattr(dfd)
+                return (a[2] & termios.CRTSCTS) == cflag and (a[0] & iflag) == iflag
+            end = time.monotonic() + 5
+            while not dev_has():
+                check(time.monotonic() < end, '%s never reached ser2net\'s device' % what)
+                time.sleep(0.02)
+            # the board talks, nobody reads the tty: fill everything up
+            chunk, sent = bytes(range(32, 127)) * 64, 0
+            end = time.monotonic() + 4
+            while time.monotonic() < end:
+                try:
+                    sent += os.write(pfd, chunk)
+                except BlockingIOError:
+                    time.sleep(0.01)
+            check(dev_has(), '%s was cleared on ser2net\'s device while the tty was full' % what)
+            termios.tcflush(fd, termios.TCIFLUSH)
+            # drain what is still on its way, then the next round
+            os.set_blocking(fd, False)
+            end = time.monotonic() + 10
+            while time.monotonic() < end:
+                try:
+                    if not os.read(fd, 65536):
+                        break
+                except BlockingIOError:
+                    time.sleep(0.2)
+                    try:
+                        os.read(fd, 65536)
+                    except BlockingIOError:
+                        break
+            os.set_blocking(fd, True)
+    finally:
+        raw(fd)
+        os.close(pfd)
+        os.close(dfd)
+        os.close(fd)
+
+
 def t_drain():
-    # tcdrain returns once the data has been handed to the network, not
+    # tcdrain returns once the server's TCP acknowledged the data, not
     # before: with ttyrfcd stopped it must wait; once it runs, it returns
     # and the server has every byte
     fd = open_dev()
@@ -814,7 +877,7 @@ TESTS = {
     'break': t_break, 'purge': t_purge, 'linestate': t_linestate,
     'reset': t_reset, 'slow_ack': t_slow_ack, 'pyserial': t_pyserial, 'ser2net': t_ser2net,
     'hupcl': t_hupcl, 'cd_hangup': t_cd_hangup, 'link_hangup': t_link_hangup,
-    'suspend': t_suspend, 'drain': t_drain,
+    'backpressure': t_backpressure, 'ser2net_flow': t_ser2net_flow, 'drain': t_drain,
 }
 
 if __name__ == '__main__':

@@ -67,7 +67,7 @@ hint_logged() {
 	exec 3<>/dev/"$IDX"
 	sleep 2
 	exec 3>&-
-	grep "$IDX: 127.0.0.1:4010 sent no telnet negotiation" "$LOG/ttyrfcd.log"
+	grep "$IDX: 127.0.0.1:4010: sent no telnet negotiation" "$LOG/ttyrfcd.log"
 }
 t_run "server without telnet(rfc2217): ttyrfcd logs the hint" hint_logged
 [ -z "$IDX" ] || userspace-helper/ttyrfcctl del "$IDX"

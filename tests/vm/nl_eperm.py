@@ -62,13 +62,15 @@ def main():
     s.bind((0, 0))
     fam = family_id(s)
     u32 = lambda v: struct.pack('I', v)
+    u64 = lambda v: struct.pack('Q', v)
     idx = attr(ATTR['INDEX'], u32(0))
+    sid = attr(ATTR['SESSION'], u32(1))
     tests = {
-        'HELLO': [attr(ATTR['VERSION'], u32(1))],
-        'LINK': [idx, attr(ATTR['LINK_STATE'], b'\2')],
-        'RX': [idx, attr(ATTR['DATA'], b'hello')],
-        'TX_DONE': [idx, attr(ATTR['BYTES'], u32(1))],
-        'STATUS': [idx, attr(ATTR['MSR'], b'\x80')],
+        'HELLO': [attr(ATTR['VERSION'], u32(2))],
+        'LINK': [idx, sid, attr(ATTR['LINK'], b'\2')],
+        'RX': [idx, sid, attr(ATTR['RX_POS'], u64(0)), attr(ATTR['DATA'], b'hello')],
+        'CONFIRM': [idx, sid, attr(ATTR['TX_POS'], u64(0)), attr(ATTR['CTRL_SEQ'], u64(0))],
+        'STATUS': [idx, sid, attr(ATTR['MODEM'], u32(0x40))],
         'ADD': [attr(ATTR['HOST'], b'127.0.0.1\0'), attr(ATTR['PORT'], struct.pack('H', 9))],
         'DEL': [idx],
         'GET': [],
