@@ -3,6 +3,7 @@
 
     recorder.py --port 4100 --log /tmp/rec.jsonl [--ctl /tmp/rec.ctl]
                 [--echo] [--save-data DIR] [--ack-delay SEC | --no-ack]
+                [--rcvbuf BYTES]
 
 Listens on 127.0.0.1:PORT, one client at a time (a new connection ends the old one).
 Telnet, as a server: WILL COM-PORT-OPTION is answered DO, BINARY is accepted both
@@ -13,6 +14,8 @@ Every COM-PORT command and every run of data is one JSON line in LOG:
     {"ev": "cmd", "t": T, "conn": C, "read": R, "off": O, "cmd": N, "val": [...]}
     {"ev": "data", "t": T, "conn": C, "read": R, "off": O, "len": L, "sha": H, "hex": X}
     {"ev": "close", "t": T, "conn": C}
+    {"ev": "pause", "t": T, "conn": C, "raw": N}            stopped reading (N bytes read)
+    {"ev": "resume", "t": T}                                 reading again
 T is when the kernel queued the last segment of the recv() that completed the item
 (SO_TIMESTAMPNS, moved from CLOCK_REALTIME to time.monotonic()'s CLOCK_MONOTONIC, so it
 is comparable with C programs in the same machine and free of this process's own
@@ -20,6 +23,9 @@ scheduling delays; "tu" is time.monotonic() after the recv() returned), R the in
 connection, O the number of data bytes received on the connection before the item.
 "hex" is only there for runs of at most 256 bytes. With --save-data DIR the data
 stream of connection C is also written to DIR/conn-C.bin.
+
+--rcvbuf BYTES sets SO_RCVBUF of the listening socket (so of every client): with
+"pause", how much the server's TCP takes in (and acknowledges) without it reading.
 
 Acknowledgements (command n -> n+100 with the same value) are sent at once, after
 --ack-delay seconds, or never (--no-ack). Data is dropped, or echoed with --echo.
@@ -31,6 +37,10 @@ Control socket (--ctl PATH, a UNIX stream socket; one command per line, answer "
     ack now|none|delay SEC
     echo on|off
     drop                 close the client's connection (link loss)
+    pause on|off         stop reading the client socket / read again: TCP then pushes
+                         back on the client (its data queues up in every buffer)
+    pause after N        read N more bytes from the client (raw, as on the wire), then
+                         stop as "pause on" does
 """
 import argparse, hashlib, json, os, socket, struct, threading, time
 
@@ -50,6 +60,10 @@ class Server:
         self.conn = None          # current client socket
         self.sendlock = threading.Lock()
         self.nconn = 0
+        self.reading = threading.Event()      # cleared: "pause", don't read
+        self.reading.set()
+        self.pause_after = None               # raw bytes to read before pausing
+        self.pauselock = threading.Lock()
 
     def record(self, **kw):
         line = json.dumps(kw, separators=(',', ':'))
@@ -85,14 +99,25 @@ class Server:
             save = open(os.path.join(self.a.save_data, 'conn-%d.bin' % cno), 'wb')
         answered = set()
         state, opt_verb, sb = 'data', 0, bytearray()
-        off, nread = 0, 0
+        off, nread, nraw = 0, 0, 0
         while True:
+            self.reading.wait()
+            with self.pauselock:
+                size = 65536 if self.pause_after is None else min(65536, self.pause_after)
             try:
-                buf, anc, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(16))
+                buf, anc, _, _ = sock.recvmsg(size, socket.CMSG_SPACE(16))
             except OSError:
                 buf = b''
             if not buf:
                 break
+            nraw += len(buf)
+            with self.pauselock:
+                if self.pause_after is not None:
+                    self.pause_after -= len(buf)
+                    if self.pause_after <= 0:
+                        self.pause_after = None
+                        self.reading.clear()
+                        self.record(ev='pause', t=time.monotonic(), conn=cno, raw=nraw)
             tu = time.monotonic()
             t = tu
             for lvl, typ, cd in anc:
@@ -223,6 +248,22 @@ class Server:
                 self.ack_delay = float(w[2])
         elif w[0] == 'echo':
             self.echo = w[1] == 'on'
+        elif w[0] == 'pause':
+            with self.pauselock:
+                if w[1] == 'on':
+                    self.pause_after = None
+                    self.reading.clear()
+                    self.record(ev='pause', t=time.monotonic(), conn=self.nconn, raw=-1)
+                elif w[1] == 'off':
+                    self.pause_after = None
+                    self.reading.set()
+                    self.record(ev='resume', t=time.monotonic())
+                elif w[1] == 'after':
+                    self.pause_after = int(w[2])
+                    if self.pause_after <= 0:
+                        return 'error pause after needs N > 0'
+                else:
+                    return 'error pause on|off|after N'
         elif w[0] == 'drop':                # the server goes away mid-session
             if sock is None:
                 return 'error no client'
@@ -234,6 +275,8 @@ class Server:
     def serve(self):
         ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.a.rcvbuf:
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.a.rcvbuf)
         ls.bind(('127.0.0.1', self.a.port))
         ls.listen(4)
         if self.a.ctl:
@@ -264,6 +307,7 @@ def main():
     ap.add_argument('--save-data')
     ap.add_argument('--ack-delay', type=float)
     ap.add_argument('--no-ack', action='store_true')
+    ap.add_argument('--rcvbuf', type=int, help='SO_RCVBUF of the client sockets')
     Server(ap.parse_args()).serve()
 
 
