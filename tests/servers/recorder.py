@@ -3,9 +3,10 @@
 
     recorder.py --port 4100 --log /tmp/rec.jsonl [--ctl /tmp/rec.ctl]
                 [--echo] [--save-data DIR] [--ack-delay SEC | --no-ack]
-                [--rcvbuf BYTES]
+                [--rcvbuf BYTES] [--no-kick]
 
-Listens on 127.0.0.1:PORT, one client at a time (a new connection ends the old one).
+Listens on 127.0.0.1:PORT, one client at a time (a new connection ends the old one,
+unless --no-kick: then an old one ends on its own and loses nothing it received).
 Telnet, as a server: WILL COM-PORT-OPTION is answered DO, BINARY is accepted both
 ways, every other option is refused (DONT/WONT). IAC escaping is undone everywhere.
 
@@ -16,6 +17,7 @@ Every COM-PORT command and every run of data is one JSON line in LOG:
     {"ev": "close", "t": T, "conn": C}
     {"ev": "pause", "t": T, "conn": C, "raw": N}            stopped reading (N bytes read)
     {"ev": "resume", "t": T}                                 reading again
+    {"ev": "eof", "t": T, "conn": C}                         the client shut down its side
 T is when the kernel queued the last segment of the recv() that completed the item
 (SO_TIMESTAMPNS, moved from CLOCK_REALTIME to time.monotonic()'s CLOCK_MONOTONIC, so it
 is comparable with C programs in the same machine and free of this process's own
@@ -41,6 +43,9 @@ Control socket (--ctl PATH, a UNIX stream socket; one command per line, answer "
                          back on the client (its data queues up in every buffer)
     pause after N        read N more bytes from the client (raw, as on the wire), then
                          stop as "pause on" does
+    hold on|off          on: when the client shuts down its side (EOF), keep the
+                         connection open anyway ("data" still reaches the client), as a
+                         server that never closes would; off: close such connections
 """
 import argparse, hashlib, json, os, socket, struct, threading, time
 
@@ -64,6 +69,7 @@ class Server:
         self.reading.set()
         self.pause_after = None               # raw bytes to read before pausing
         self.pauselock = threading.Lock()
+        self.hold = threading.Event()         # set: keep connections open after EOF
 
     def record(self, **kw):
         line = json.dumps(kw, separators=(',', ':'))
@@ -189,6 +195,11 @@ class Server:
                                 self.reply(sock, cmd, val)
             flush_data()
             nread += 1
+        if buf == b'' and self.hold.is_set():
+            # a server that never closes: until "hold off" or a new client
+            self.record(ev='eof', t=time.monotonic(), conn=cno)
+            while self.hold.is_set() and self.conn is sock:
+                time.sleep(0.05)
         self.record(ev='close', t=time.monotonic(), conn=cno)
         if save:
             save.close()
@@ -264,6 +275,13 @@ class Server:
                         return 'error pause after needs N > 0'
                 else:
                     return 'error pause on|off|after N'
+        elif w[0] == 'hold':
+            if w[1] == 'on':
+                self.hold.set()
+            elif w[1] == 'off':
+                self.hold.clear()
+            else:
+                return 'error hold on|off'
         elif w[0] == 'drop':                # the server goes away mid-session
             if sock is None:
                 return 'error no client'
@@ -285,7 +303,7 @@ class Server:
         while True:
             s, _ = ls.accept()
             old, self.conn = self.conn, s
-            if old is not None:
+            if old is not None and not self.a.no_kick:
                 try:
                     old.shutdown(socket.SHUT_RDWR)
                 except OSError:
@@ -308,6 +326,8 @@ def main():
     ap.add_argument('--ack-delay', type=float)
     ap.add_argument('--no-ack', action='store_true')
     ap.add_argument('--rcvbuf', type=int, help='SO_RCVBUF of the client sockets')
+    ap.add_argument('--no-kick', action='store_true',
+                    help='a new client does not end the old one')
     Server(ap.parse_args()).serve()
 
 

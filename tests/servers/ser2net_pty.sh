@@ -16,6 +16,8 @@
 # Env: S2N_OPTS  extra YAML lines for the connection's "options:" block, e.g.
 #                S2N_OPTS=$'    max-connections: 2'
 #      S2N_DEBUG=1 run ser2net with -d (debug I/O into ser2net.log)
+#      S2N_KICK=false  no kickolduser: a second client is refused ("Port already in
+#                    use") while the first one is connected, instead of ending it
 #      S2N_ACCEPTER  default "telnet(rfc2217),tcp"; "tcp" gives a plain TCP
 #                    accepter (no RFC 2217: the common Pi-side mistake)
 set -euo pipefail
@@ -55,7 +57,7 @@ connection: &ttyrfc$PORT
   connector: serialdev,$DEV,115200n81,local
   enable: on
   options:
-    kickolduser: true
+    kickolduser: ${S2N_KICK:-true}
     chardelay: false
     dev-to-net-bufsize: 65536
     net-to-dev-bufsize: 65536
