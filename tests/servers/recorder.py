@@ -43,6 +43,8 @@ Control socket (--ctl PATH, a UNIX stream socket; one command per line, answer "
                          back on the client (its data queues up in every buffer)
     pause after N        read N more bytes from the client (raw, as on the wire), then
                          stop as "pause on" does
+    chatter on|off       keep the client's socket full of data (a board that keeps
+                         printing; so much that the client always has some to read)
     hold on|off          on: when the client shuts down its side (EOF), keep the
                          connection open anyway ("data" still reaches the client), as a
                          server that never closes would; off: close such connections
@@ -70,6 +72,8 @@ class Server:
         self.pause_after = None               # raw bytes to read before pausing
         self.pauselock = threading.Lock()
         self.hold = threading.Event()         # set: keep connections open after EOF
+        self.chatter = threading.Event()      # set: keep the client's socket full
+        threading.Thread(target=self.chatterer, daemon=True).start()
 
     def record(self, **kw):
         line = json.dumps(kw, separators=(',', ':'))
@@ -83,6 +87,22 @@ class Server:
                 sock.sendall(raw)
             except OSError:
                 pass
+
+    def chatterer(self):
+        line = b'the board keeps printing\r\n' * 600
+        while True:
+            self.chatter.wait()
+            sock, n = self.conn, 0
+            if sock is not None:
+                # never waiting with the lock held: replies still get out, and
+                # plain data cannot break their framing
+                with self.sendlock:
+                    try:
+                        n = sock.send(line, socket.MSG_DONTWAIT)
+                    except OSError:
+                        pass
+            if n < len(line):
+                time.sleep(0.005)
 
     def send_cmd(self, sock, cmd, val):
         self.send(sock, bytes([IAC, SB, COMPORT, cmd]) + esc(val) + bytes([IAC, SE]))
@@ -275,6 +295,13 @@ class Server:
                         return 'error pause after needs N > 0'
                 else:
                     return 'error pause on|off|after N'
+        elif w[0] == 'chatter':
+            if w[1] == 'on':
+                self.chatter.set()
+            elif w[1] == 'off':
+                self.chatter.clear()
+            else:
+                return 'error chatter on|off'
         elif w[0] == 'hold':
             if w[1] == 'on':
                 self.hold.set()
