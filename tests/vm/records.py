@@ -149,6 +149,19 @@ class Checker:
                 hi = e
         return total
 
+    def missing(self, total):
+        """The [start, end) ranges of S[0:total] that never arrived."""
+        out, pos = [], 0
+        for s, e in sorted((s, e) for s, e in self.segs if e > s):
+            if s > pos:
+                out.append((pos, min(s, total)))
+            pos = max(pos, e)
+            if pos >= total:
+                break
+        if pos < total:
+            out.append((pos, total))
+        return [(a, b) for a, b in out if b > a]
+
     def high(self):
         return max(e for _, e in self.segs)
 
