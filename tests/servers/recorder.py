@@ -18,6 +18,8 @@ Every COM-PORT command and every run of data is one JSON line in LOG:
     {"ev": "pause", "t": T, "conn": C, "raw": N}            stopped reading (N bytes read)
     {"ev": "resume", "t": T}                                 reading again
     {"ev": "eof", "t": T, "conn": C}                         the client shut down its side
+    {"ev": "gone", "t": T, "conn": C}                        a held connection was closed
+                                                             by the client (TCP state CLOSE)
 T is when the kernel queued the last segment of the recv() that completed the item
 (SO_TIMESTAMPNS, moved from CLOCK_REALTIME to time.monotonic()'s CLOCK_MONOTONIC, so it
 is comparable with C programs in the same machine and free of this process's own
@@ -218,8 +220,11 @@ class Server:
         if buf == b'' and self.hold.is_set():
             # a server that never closes: until "hold off" or a new client
             self.record(ev='eof', t=time.monotonic(), conn=cno)
-            while self.hold.is_set() and self.conn is sock:
-                time.sleep(0.05)
+            while (self.hold.is_set() and self.conn is sock and
+                   tcp_state(sock) != TCP_CLOSE):
+                time.sleep(0.01)
+            if tcp_state(sock) == TCP_CLOSE:        # the client is gone (RST)
+                self.record(ev='gone', t=time.monotonic(), conn=cno)
         self.record(ev='close', t=time.monotonic(), conn=cno)
         if save:
             save.close()
@@ -337,6 +342,16 @@ class Server:
                     pass
             self.nconn += 1
             threading.Thread(target=self.client, args=(s, self.nconn), daemon=True).start()
+
+
+TCP_CLOSE = 7
+
+
+def tcp_state(sock):
+    try:
+        return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+    except OSError:
+        return TCP_CLOSE
 
 
 def esc(b):
