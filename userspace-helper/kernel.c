@@ -22,6 +22,7 @@
 
 static struct genl g;
 static struct port *ports[PORTS_LIMIT];
+static int64_t hello_at;	/* ms: register again (0: registered) */
 static char nlbuf[2 * (TTYRFC_MAX_DATA + 4096)];
 
 static int k_rx(struct port *p, uint64_t pos, const uint8_t *d, size_t n);
@@ -382,6 +383,13 @@ int kernel_read(void)
 	return 0;
 }
 
+int64_t kernel_timer(int64_t now)
+{
+	if (hello_at && now >= hello_at && g.family)
+		helper_hello();
+	return hello_at;
+}
+
 /* One send() per port for the whole batch of events. */
 void kernel_flush_ports(void)
 {
@@ -402,9 +410,14 @@ static int helper_hello(void)
 	mnl_attr_put_u32(nlh, TTYRFC_A_VERSION, TTYRFC_GENL_VERSION);
 	ret = genl_call(&g, nlh, on_event, NULL);
 	if (ret) {
-		log_msg("cannot register with the kernel module: %s", g.err);
+		log_msg("cannot register with the kernel module: %s%s", g.err,
+			ret == -EPROTO || ret == -EBUSY ? "" :
+			"; trying again in 1 s");
+		hello_at = ret == -EPROTO || ret == -EBUSY ? 0 :
+			   now_ms() + 1000;
 		return ret;
 	}
+	hello_at = 0;
 	log_msg("registered with the ttyrfc module (ABI %u)",
 		TTYRFC_GENL_VERSION);
 	return 0;

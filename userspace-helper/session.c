@@ -124,7 +124,8 @@ static void kernel_flush(struct port *p)
 {
 	int ret = 0;
 
-	if (!p->sid)
+	/* after LINK down, anything more of this session would be stale */
+	if (!p->sid || (p->state == PS_FAILED && !p->link_due))
 		return;
 	if (p->link_due && p->link_state == TTYRFC_LINK_UP) {
 		ret = env->link(p, TTYRFC_LINK_UP, 0);
