@@ -400,21 +400,24 @@ void kernel_flush_ports(void)
 			port_flush(ports[i]);
 }
 
+static bool running;	/* past start-up: failures are retried, not fatal */
+
 static int helper_hello(void)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
+	bool retry;
 	int ret;
 
 	nlh = genl_msg(&g, buf, TTYRFC_CMD_HELLO, 0);
 	mnl_attr_put_u32(nlh, TTYRFC_A_VERSION, TTYRFC_GENL_VERSION);
 	ret = genl_call(&g, nlh, on_event, NULL);
 	if (ret) {
+		/* a version mismatch or another helper: retrying won't help */
+		retry = running && ret != -EPROTO && ret != -EBUSY;
 		log_msg("cannot register with the kernel module: %s%s", g.err,
-			ret == -EPROTO || ret == -EBUSY ? "" :
-			"; trying again in 1 s");
-		hello_at = ret == -EPROTO || ret == -EBUSY ? 0 :
-			   now_ms() + 1000;
+			retry ? "; trying again in 1 s" : "");
+		hello_at = retry ? now_ms() + 1000 : 0;
 		return ret;
 	}
 	hello_at = 0;
@@ -442,7 +445,9 @@ int kernel_open(int epfd)
 	if (mnl_socket_setsockopt(g.nl, NETLINK_ADD_MEMBERSHIP, &group,
 				  sizeof(group)) < 0)
 		log_msg("cannot follow module reloads: %s", strerror(errno));
-	return helper_hello();
+	ret = helper_hello();
+	running = true;
+	return ret;
 }
 
 void kernel_close(void)
