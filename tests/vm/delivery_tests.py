@@ -23,7 +23,19 @@ CTL = 'userspace-helper/ttyrfcctl'
 HELPER_LOG = os.path.join(LOG, 'ttyrfcd.log')
 HELPER_PIDFILE = os.path.join(LOG, 'ttyrfcd.pid')
 HELPER_ARGS = os.environ.get('DELIVERY_HELPER_ARGS', '-v').split()
-WINDOW = 65536          # TTYRFC_TX_WINDOW: unconfirmed TX bytes per port
+
+
+def uapi_define(name, path='include/uapi/linux/ttyrfc.h'):
+    with open(path) as f:
+        for l in f:
+            w = l.split()
+            if len(w) >= 3 and w[0] == '#define' and w[1] == name:
+                return int(w[2], 0)
+    raise KeyError(name)
+
+
+WINDOW = uapi_define('TTYRFC_TX_WINDOW')    # unconfirmed TX bytes per port
+FLOWING = 256 << 10     # this much at the device: data flows
 CHUNK = 372 * records.REC   # whole records per write()
 SET_CONTROL, DTR_OFF, RTS_OFF = 5, 9, 12
 
@@ -453,8 +465,9 @@ def t_helper_kills(dev, target, rounds='50'):
         sink.start()
     w = Writer(fd)
     w.start()
-    wait_for(lambda: sink.received > 4 * WINDOW, 60, 'data to flow')
+    wait_for(lambda: sink.received > FLOWING, 60, 'data to flow')
     restart, flowing, last = [], 0, sink.received
+    t_loop = time.monotonic()
     for i in range(rounds):
         time.sleep(rnd.uniform(0.2, 1.0))
         # the device got data since the last kill: this one is "while data flowed"
@@ -465,7 +478,9 @@ def t_helper_kills(dev, target, rounds='50'):
         restart.append(start_helper())
         check(w.is_alive() and w.err is None, 'round %d: the writer stopped: %s' % (i, w.err))
     time.sleep(0.5)
+    t_loop = time.monotonic() - t_loop
     total = w.stop()
+    t_end = time.monotonic()
     try:
         if pfd is not None:
             # all of it, or nothing more coming (a hole stays a hole)
@@ -492,9 +507,10 @@ def t_helper_kills(dev, target, rounds='50'):
     s = sink.checker.summary(total)
     d = delta(st0, st1, 'tx_resent', 'stale_dropped', 'helper_stale_dropped', 'sessions',
               'tx_bytes', 'link_losses', 'protocol_errors', 'bad_helper_msgs', 'connects')
-    say('%d kills, %d of them with data flowing since the one before; restarts took '
-        '%.2f-%.2f s (mean %.2f)' % (rounds, flowing, min(restart), max(restart),
-                                     sum(restart) / len(restart)))
+    say('%d kills in %.0f s, %d of them with data flowing since the one before; restarts '
+        'took %.2f-%.2f s (mean %.2f); the rest arrived %.0f s after the writer stopped' %
+        (rounds, t_loop, flowing, min(restart), max(restart), sum(restart) / len(restart),
+         time.monotonic() - t_end))
     report(s, 'device' if pfd is not None else 'recorder')
     say('counters (delta): %s' % json.dumps(d, sort_keys=True))
     if s['lost_bytes']:
@@ -516,7 +532,7 @@ def t_server_outage(dev, port, secs='3'):
     sink.start()
     w = Writer(fd)
     w.start()
-    wait_for(lambda: sink.received > 4 * WINDOW, 60, 'data to flow')
+    wait_for(lambda: sink.received > FLOWING, 60, 'data to flow')
     # ser2net loses what its TCP took in and it had not passed on yet; that is
     # the server's loss, not ours (confirmed means the server's TCP has it).
     # So let it pass everything on first: hold ttyrfcd still (its socket's
@@ -539,7 +555,7 @@ def t_server_outage(dev, port, secs='3'):
     wait_for(lambda: show(dev)['link'] == 'up', 30, 'the link to come back')
     t_up = time.monotonic() - t_kill
     back = sink.received
-    wait_for(lambda: sink.received > back + 2 * WINDOW, 60, 'data to flow after the outage')
+    wait_for(lambda: sink.received > back + FLOWING, 60, 'data to flow after the outage')
     total = w.stop()
     sink.wait_covered(total, 120)
     sink.wait_idle(1.0)
@@ -850,6 +866,25 @@ def t_kill_while_full(dev, peer, stall='3'):
 
 
 # ------------------------------------------------------------------ 7
+def whole_records(pieces, lo, hi):
+    """How many records of S[lo:hi] arrived whole, in some piece. (Where two
+    pieces meet is only known to a few bytes: "0000001000" and "0000003000"
+    begin alike, so a byte count could claim some that never came.)"""
+    n = 0
+    for a, b in pieces:
+        a, b = max(a, lo), min(b, hi)
+        first, last = -(-a // records.REC), b // records.REC
+        n += max(0, last - first)
+    return n
+
+
+def near(pieces, want):
+    """The pieces are @want, give or take where they meet (see whole_records)."""
+    return len(pieces) == len(want) and all(
+        abs(a - c) < records.REC and abs(b - d) < records.REC
+        for (a, b), (c, d) in zip(pieces, want))
+
+
 def t_flush_while_down(dev, port):
     """TCOFLUSH while the server is down drops what was written meanwhile, counted
     in tx_flushed, and none of it reaches the device after the link returns."""
@@ -901,19 +936,18 @@ def t_flush_while_down(dev, port):
         close(pfd)
     s = sink.checker.summary(c_end)
     pieces = [(a, b) for a, b in sink.checker.segs if b > a]
-    outage = [(max(a, a_end), min(b, b_end)) for a, b in pieces if a < b_end and b > a_end]
-    arrived = sum(b - a for a, b in outage)
-    say('written while down: %d bytes; link then: %s; tx_flushed grew by %d; of those bytes '
-        '%d reached the device after the link returned; pieces at the device: %s' %
+    arrived = whole_records(pieces, a_end, b_end)
+    say('written while down: %d bytes; link then: %s; tx_flushed grew by %d; of those '
+        'records %d reached the device after the link returned; pieces at the device: %s' %
         (b_end - a_end, st_w['link'], flushed, arrived, pieces))
     say('counters (delta): %s' % json.dumps(delta(st0, st2, 'tx_flushed', 'tx_resent',
                                                    'tx_discarded', 'link_losses'), sort_keys=True))
     check(s['garbage'] == 0, 'garbage at the device: %s' % s)
-    check(arrived == 0, '%d of the %d bytes flushed while the link was down reached the device'
-          % (arrived, b_end - a_end))
+    check(arrived == 0, '%d of the %d records flushed while the link was down reached the '
+          'device' % (arrived, (b_end - a_end) // records.REC))
     check(flushed == b_end - a_end, 'tx_flushed grew by %d, but %d bytes were dropped' %
           (flushed, b_end - a_end))
-    check(pieces == [(0, a_end), (b_end, c_end)], 'the device did not get exactly the '
+    check(near(pieces, [(0, a_end), (b_end, c_end)]), 'the device did not get exactly the '
           'records before and after the outage: %s' % pieces)
 
 
@@ -970,17 +1004,19 @@ def t_flush_while_stopped(dev, rec_log, rec_ctl, rec_data):
     pieces = [(a, b) for a, b in chk.segs if b > a]
     es = [e for e in ents() if e.get('conn') == conn]
     purge = [e['off'] for e in es if e['ev'] == 'cmd' and e['cmd'] == 12 and e['val'] == [2]]
-    arrived = sum(min(b, b_end) - max(a, a_end) for a, b in pieces if a < b_end and b > a_end)
-    say('written while ttyrfcd was stopped: %d bytes; tx_flushed grew by %d; %d of them reached '
-        'the server; pieces: %s; PURGE-DATA tx at data offset %s' %
-        (taken, flushed, arrived, pieces, purge))
+    say('written while ttyrfcd was stopped: %d bytes; tx_flushed grew by %d; pieces at the '
+        'server: %s; PURGE-DATA tx at data offset %s' % (taken, flushed, pieces, purge))
     check(chk.garbage == 0, 'garbage at the server')
+    check(len(purge) == 1, 'expected one PURGE-DATA tx, got them at %s' % purge)
+    # the recorder counts data bytes exactly: before the purge came A and what
+    # the helper already had of B
+    arrived = purge[0] - a_end
+    say('%d of the %d bytes reached the server before the purge' % (arrived, taken))
     check(flushed + arrived == taken, 'tx_flushed (%d) + arrived (%d) != written (%d)' %
           (flushed, arrived, taken))
-    check(pieces == [(0, a_end + arrived), (b_end, c_end)] or
+    check(near(pieces, [(0, a_end + arrived), (b_end, c_end)]) or
           (arrived == taken and pieces == [(0, c_end)]),
           'the server did not get A, a prefix of B, then C: %s' % pieces)
-    check(purge == [a_end + arrived], 'PURGE-DATA is not right after what was sent of B: %s' % purge)
 
 
 def t_linger_bounded(dev, rec_log, rec_ctl, rec_data):
@@ -1190,8 +1226,11 @@ class Timeout(Fail):
     pass
 
 
+LIMIT = [0]
+
+
 def _alarm(signum, frame):
-    raise Timeout('no result within %ss' % os.environ.get('T_TIMEOUT', '240'))
+    raise Timeout('no result within %d s' % LIMIT[0])
 
 
 def run_one(name, args):
@@ -1216,12 +1255,14 @@ def run_spec(path):
     Each test is framed by '@@begin NAME' and '@@end NAME ok|fail SECONDS'."""
     signal.signal(signal.SIGALRM, _alarm)
     limit = int(float(os.environ.get('T_TIMEOUT', '240')))
+    longer = {'helper-kills': 3 * limit}     # 50 restarts take minutes under TCG
     with open(path) as f:
         lines = [l.rstrip('\n').split('\t') for l in f if l.strip()]
     for name, *args in lines:
         RAN.append(name)
         say('@@begin %s' % name)
-        signal.alarm(limit)
+        LIMIT[0] = longer.get(name, limit)
+        signal.alarm(LIMIT[0])
         try:
             ok, secs = run_one(name, args)
         finally:
