@@ -35,6 +35,11 @@ case " ${TTYRFC_GROUPS:-$GROUPS_ALL} " in
 	make -s -C tests/selftests/ttyrfc OUTPUT="$PWD/build/selftests" \
 		>&2 || status=1 ;;
 esac
+# the C programs of the abuse, torture and faults groups, likewise
+case " ${TTYRFC_GROUPS:-$GROUPS_ALL} " in
+*" tests/vm/abuse.sh "*|*" tests/vm/torture.sh "*|*" tests/vm/faults"*)
+	make -s -C tests/vm/progs OUTPUT="$PWD/build/vmtests" >&2 || status=1 ;;
+esac
 
 first=1
 for kver in $(tests/vm/kernels.sh list); do
