@@ -279,9 +279,12 @@ static int ttyrfc_result(struct genl_info *info, int ret)
 		NL_SET_ERR_MSG_MOD(info->extack, "not the port's session");
 		break;
 	case -ERANGE:
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "confirms more than was sent");
+		break;
 	case -EINVAL:
 		NL_SET_ERR_MSG_MOD(info->extack,
-				   "position not in what was sent");
+				   "not the next position in the stream");
 		break;
 	case -EOVERFLOW:
 		NL_SET_ERR_MSG_MOD(info->extack, "beyond the receive credit");

@@ -445,21 +445,30 @@ static int ttyrfc_pump_one(struct ttyrfc_port *p)
 	u64 limit;
 
 	spin_lock_irqsave(&p->lock, flags);
-	if (p->dying || !p->sid || !ttyrfc_helper_present())
-		goto idle;
+	if (p->dying || !p->sid || !ttyrfc_helper_present()) {
+		spin_unlock_irqrestore(&p->lock, flags);
+		return -ENODATA;	/* replayed when a helper says HELLO */
+	}
 	if (p->sess == TTYRFC_SESS_OPENING)
 		return ttyrfc_pump_open(p, flags);
 	if (p->rx_notify)
 		return ttyrfc_pump_rx_limit(p, flags);
+	/*
+	 * The stream waits here while the link is down: what is written
+	 * meanwhile stays in the ring, where TCOFLUSH can still drop it.
+	 */
+	if (p->link != TTYRFC_LINK_UP)
+		goto idle;
 	limit = p->ctrl_next ? p->ctrl_next->pos : p->tx_queued;
 	if (p->tx_sent < limit && !READ_ONCE(p->tx_stopped))
 		return ttyrfc_pump_data(p, flags, limit);
 	/* a stopped tty holds its data, not the changes made before it */
 	if (p->ctrl_next && p->ctrl_next->pos == p->tx_sent)
 		return ttyrfc_pump_ctrl(p, flags);
-	if (p->sess == TTYRFC_SESS_CLOSING && p->tx_sent == p->tx_queued)
-		return ttyrfc_pump_close(p, flags);
 idle:
+	if (p->sess == TTYRFC_SESS_CLOSING && p->tx_sent == p->tx_queued &&
+	    !p->ctrl_next)
+		return ttyrfc_pump_close(p, flags);
 	spin_unlock_irqrestore(&p->lock, flags);
 	return -ENODATA;
 }

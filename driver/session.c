@@ -88,7 +88,8 @@ void ttyrfc_session_start_locked(struct ttyrfc_port *p, u8 kind)
 	p->sess = TTYRFC_SESS_OPENING;
 	p->open_kind = kind;
 	p->link = TTYRFC_LINK_CONNECTING;
-	p->link_err = 0;
+	if (kind == TTYRFC_OPEN_FIRST)
+		p->link_err = 0;	/* a reconnect keeps why the last failed */
 	p->rx_notify = false;
 	p->server_known = false;
 	p->stats[TTYRFC_STAT_SESSIONS]++;
@@ -224,6 +225,12 @@ void ttyrfc_session_close(struct ttyrfc_port *p)
 
 	spin_lock_irqsave(&p->lock, flags);
 	p->active = false;
+	/* output held by XOFF when the port closes is dropped, as a UART's */
+	if (READ_ONCE(p->tx_stopped)) {
+		p->stats[TTYRFC_STAT_TX_DISCARDED] += p->tx_queued - p->tx_sent;
+		p->tx_queued = p->tx_sent;
+		WRITE_ONCE(p->tx_stopped, false);
+	}
 	if (p->link != TTYRFC_LINK_UP)
 		ttyrfc_queue_reset_locked(p, false);
 	if (p->sess == TTYRFC_SESS_OPENING)
@@ -249,6 +256,7 @@ int ttyrfc_link(struct ttyrfc_port *p, u32 sid, u8 state, int err)
 	if (state == TTYRFC_LINK_UP) {
 		if (p->link == TTYRFC_LINK_CONNECTING) {
 			p->link = TTYRFC_LINK_UP;
+			p->link_err = 0;
 			wake_up_interruptible_all(&p->link_wait);
 		}
 	} else if (state == TTYRFC_LINK_DOWN) {

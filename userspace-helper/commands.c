@@ -99,18 +99,23 @@ size_t cmd_change(uint8_t *out, size_t cap, const struct line_settings *s,
 size_t cmd_baseline(uint8_t *out, size_t cap, const struct line_settings *s,
 		    uint32_t known, bool again)
 {
-	uint32_t off = known & ~s->mctrl & (TIOCM_DTR | TIOCM_RTS);
+	const uint32_t both = TIOCM_DTR | TIOCM_RTS;
 	size_t o;
 
 	o = cmd_change(out, cap, s, LS_LINE | (s->brk ? LS_BREAK : 0), 0, 0);
 	if (!again)
 		return o + cmd_mctrl(out + o, cap - o, s->mctrl, known);
-	/* the lines that are off, RTS first (cmd_mctrl's order for both) */
-	if (off & TIOCM_RTS)
-		o = put_u8(out, cap, o, RFC2217_SET_CONTROL, RFC2217_CTL_RTS_OFF);
-	if (off & TIOCM_DTR)
-		o = put_u8(out, cap, o, RFC2217_SET_CONTROL, RFC2217_CTL_DTR_OFF);
-	return o;
+	/*
+	 * The server raised both lines on this new connection. Both on and
+	 * both off are the same to an ESP auto-reset circuit (EN and IO0
+	 * high): send nothing. One on, one off: send the one that is off.
+	 */
+	if ((known & both) != both || !(s->mctrl & both) ||
+	    (s->mctrl & both) == both)
+		return o;
+	return put_u8(out, cap, o, RFC2217_SET_CONTROL,
+		      s->mctrl & TIOCM_DTR ? RFC2217_CTL_RTS_OFF :
+					     RFC2217_CTL_DTR_OFF);
 }
 
 bool cmd_server_setting(uint8_t cmd, const uint8_t *val, size_t n,

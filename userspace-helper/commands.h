@@ -65,10 +65,10 @@ size_t cmd_change(uint8_t *out, size_t cap, const struct line_settings *s,
 /*
  * What a new session applies before anything else: every setting, break if
  * it is on, and the lines in @known. A reconnect or replay (@again) finds a
- * board that is running: both stock servers raise DTR and RTS on a new
- * connection, and esp_rfc2217_server resets the chip on DTR-on or RTS-off,
- * so only lines that are off are sent (RTS first), and a running board is
- * left as it was.
+ * board that is running and a server that raised DTR and RTS for the new
+ * connection (both stock servers do); esp_rfc2217_server resets the chip on
+ * DTR-on and on RTS-off. Both lines on or both off leave an ESP board
+ * running alike, so then nothing is sent; with one line off, that one is.
  */
 size_t cmd_baseline(uint8_t *out, size_t cap, const struct line_settings *s,
 		    uint32_t known, bool again);

@@ -22,6 +22,7 @@
 
 static struct genl g;
 static struct port *ports[PORTS_LIMIT];
+static int64_t hello_at;	/* ms: register again (0: registered) */
 static char nlbuf[2 * (TTYRFC_MAX_DATA + 4096)];
 
 static int k_rx(struct port *p, uint64_t pos, const uint8_t *d, size_t n);
@@ -382,6 +383,13 @@ int kernel_read(void)
 	return 0;
 }
 
+int64_t kernel_timer(int64_t now)
+{
+	if (hello_at && now >= hello_at && g.family)
+		helper_hello();
+	return hello_at;
+}
+
 /* One send() per port for the whole batch of events. */
 void kernel_flush_ports(void)
 {
@@ -392,19 +400,27 @@ void kernel_flush_ports(void)
 			port_flush(ports[i]);
 }
 
+static bool running;	/* past start-up: failures are retried, not fatal */
+
 static int helper_hello(void)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
+	bool retry;
 	int ret;
 
 	nlh = genl_msg(&g, buf, TTYRFC_CMD_HELLO, 0);
 	mnl_attr_put_u32(nlh, TTYRFC_A_VERSION, TTYRFC_GENL_VERSION);
 	ret = genl_call(&g, nlh, on_event, NULL);
 	if (ret) {
-		log_msg("cannot register with the kernel module: %s", g.err);
+		/* a version mismatch or another helper: retrying won't help */
+		retry = running && ret != -EPROTO && ret != -EBUSY;
+		log_msg("cannot register with the kernel module: %s%s", g.err,
+			retry ? "; trying again in 1 s" : "");
+		hello_at = retry ? now_ms() + 1000 : 0;
 		return ret;
 	}
+	hello_at = 0;
 	log_msg("registered with the ttyrfc module (ABI %u)",
 		TTYRFC_GENL_VERSION);
 	return 0;
@@ -429,7 +445,9 @@ int kernel_open(int epfd)
 	if (mnl_socket_setsockopt(g.nl, NETLINK_ADD_MEMBERSHIP, &group,
 				  sizeof(group)) < 0)
 		log_msg("cannot follow module reloads: %s", strerror(errno));
-	return helper_hello();
+	ret = helper_hello();
+	running = true;
+	return ret;
 }
 
 void kernel_close(void)

@@ -20,6 +20,8 @@ int kernel_read(void);
 
 /* The port with this index, if the kernel told us about it. */
 struct port *kernel_port(unsigned int index);
+/* Register again if that failed; when to look next (0: nothing to do). */
+int64_t kernel_timer(int64_t now);
 /* Write out what a batch of events queued, port by port. */
 void kernel_flush_ports(void);
 

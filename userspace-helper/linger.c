@@ -119,8 +119,6 @@ static void progress(struct lingering *l)
 	if ((uint64_t)outq + l->q.len < l->left) {
 		l->left = outq + l->q.len;
 		l->deadline = now_ms() + LINGER_MAX_MS;
-	l->end = now_ms() + LINGER_END_MS;
-	l->left = UINT64_MAX;
 		if (l->deadline > l->end)
 			l->deadline = l->end;
 	}

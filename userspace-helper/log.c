@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -19,7 +18,8 @@ void log_msg(const char *fmt, ...)
 	fprintf(stderr, "ttyrfcd: %s\n", line);
 }
 
-bool log_allow(struct ratelimit *rl, int64_t now, uint64_t *dropped)
+bool log_allow(struct ratelimit *rl, int64_t now, uint64_t *dropped,
+	       uint64_t *held)
 {
 	if (!rl->primed) {
 		rl->primed = true;
@@ -38,10 +38,7 @@ bool log_allow(struct ratelimit *rl, int64_t now, uint64_t *dropped)
 		return false;
 	}
 	rl->tokens--;
-	if (rl->suppressed) {
-		log_msg("(%" PRIu64 " similar lines suppressed)",
-			rl->suppressed);
-		rl->suppressed = 0;
-	}
+	*held = rl->suppressed;
+	rl->suppressed = 0;
 	return true;
 }

@@ -25,7 +25,11 @@ struct ratelimit {
 	bool primed;
 };
 
-/* true: log it now; false: held back (and counted in *dropped). */
-bool log_allow(struct ratelimit *rl, int64_t now, uint64_t *dropped);
+/*
+ * true: log it now, and *held lines were held back before it; false: held
+ * back (and counted in *dropped).
+ */
+bool log_allow(struct ratelimit *rl, int64_t now, uint64_t *dropped,
+	       uint64_t *held);
 
 #endif

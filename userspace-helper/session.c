@@ -52,11 +52,15 @@ static void __attribute__((format(printf, 2, 3)))
 plog(struct port *p, const char *fmt, ...)
 {
 	char line[400];
+	uint64_t held;
 	va_list ap;
 
 	if (!log_allow(&p->rl, now_ms(),
-		       &p->stats[TTYRFC_STAT_LOG_SUPPRESSED]))
+		       &p->stats[TTYRFC_STAT_LOG_SUPPRESSED], &held))
 		return;
+	if (held)
+		log_msg("ttyRFC%u: %s:%u: (%" PRIu64 " lines held back)",
+			p->index, p->host, p->tcp_port, held);
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
@@ -124,7 +128,8 @@ static void kernel_flush(struct port *p)
 {
 	int ret = 0;
 
-	if (!p->sid)
+	/* after LINK down, anything more of this session would be stale */
+	if (!p->sid || (p->state == PS_FAILED && !p->link_due))
 		return;
 	if (p->link_due && p->link_state == TTYRFC_LINK_UP) {
 		ret = env->link(p, TTYRFC_LINK_UP, 0);

@@ -221,7 +221,7 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	p->modem = attr_num(tb[TTYRFC_A_MODEM], 32);
 	/* a port never opened has no settings yet: the kernel says 0 */
 	if (p->baud == 0 || p->data_bits == 0)
-		p->baud = p->data_bits = p->parity = p->stop_bits = -1;
+		p->baud = p->data_bits = p->parity = p->stop_bits = p->flow = -1;
 	parse_server(tb[TTYRFC_A_SERVER], p);
 	parse_stats(tb[TTYRFC_A_STATS], p);
 	p->last_errno = attr_num(tb[TTYRFC_A_ERRNO], 32);

@@ -61,6 +61,9 @@ static int timers(void)
 
 	linger_timer(now);
 	next = linger_next_timer();
+	t = kernel_timer(now);
+	if (t && (!next || t < next))
+		next = t;
 	for (i = 0; i < PORTS_LIMIT; i++) {
 		struct port *p = kernel_port(i);
 

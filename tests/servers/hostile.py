@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""hostile.py PORT — a broken RFC 2217 server for one client.
+"""hostile.py PORT [FLOOD] — a broken RFC 2217 server for one client.
 
 Accepts on 127.0.0.1:PORT, then sends what a hostile or buggy server might:
 an unterminated 10 KB subnegotiation, a SET-BAUDRATE reply of 0xFFFFFFFF,
 an empty NOTIFY-MODEMSTATE, a truncated command, unknown telnet commands and
 options — and finally the line b'hello \\xff world\\n' (0xFF escaped), which
-the client must still deliver intact. Prints "LISTENING PORT" when ready.
+the client must still deliver intact. With FLOOD, then FLOOD bytes of
+`IAC SB IAC SE` (a protocol error every 4 bytes) and the line again.
+Prints "LISTENING PORT" when ready.
 """
 import socket, sys, time
 
@@ -32,5 +34,8 @@ for chunk in garbage:
     conn.sendall(chunk)
     time.sleep(0.05)
 conn.sendall(b'hello ' + bytes([IAC, IAC]) + b' world\n')
+if len(sys.argv) > 2:
+    conn.sendall(bytes([IAC, SB, IAC, SE]) * (int(sys.argv[2]) // 4))
+    conn.sendall(b'hello ' + bytes([IAC, IAC]) + b' world\n')
 time.sleep(5)
 conn.close()

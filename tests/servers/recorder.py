@@ -3,6 +3,7 @@
 
     recorder.py --port 4100 --log /tmp/rec.jsonl [--ctl /tmp/rec.ctl]
                 [--echo] [--save-data DIR] [--ack-delay SEC | --no-ack]
+                [--clamp-baud RATE]
 
 Listens on 127.0.0.1:PORT, one client at a time (a new connection ends the old one).
 Telnet, as a server: WILL COM-PORT-OPTION is answered DO, BINARY is accepted both
@@ -23,6 +24,7 @@ stream of connection C is also written to DIR/conn-C.bin.
 
 Acknowledgements (command n -> n+100 with the same value) are sent at once, after
 --ack-delay seconds, or never (--no-ack). Data is dropped, or echoed with --echo.
+With --clamp-baud RATE a SET-BAUDRATE above RATE is answered with RATE.
 
 Control socket (--ctl PATH, a UNIX stream socket; one command per line, answer "ok"):
     modem N        send NOTIFY-MODEMSTATE N (e.g. 176 = CD|DSR|CTS)
@@ -70,6 +72,10 @@ class Server:
     def reply(self, sock, cmd, val):
         if self.ack == 'none':
             return
+        if cmd == 1 and self.a.clamp_baud and len(val) == 4:
+            # a server that cannot do every rate answers the one it set
+            rate = min(int.from_bytes(val, 'big'), self.a.clamp_baud)
+            val = rate.to_bytes(4, 'big')
         if self.ack == 'delay':
             threading.Timer(self.ack_delay, self.send_cmd, (sock, cmd + 100, val)).start()
         else:
@@ -264,6 +270,7 @@ def main():
     ap.add_argument('--save-data')
     ap.add_argument('--ack-delay', type=float)
     ap.add_argument('--no-ack', action='store_true')
+    ap.add_argument('--clamp-baud', type=int, help='answer SET-BAUDRATE with at most this rate')
     Server(ap.parse_args()).serve()
 
 

@@ -522,10 +522,12 @@ def reset_once(mode, stream):
         off = rgap - hi if rgap > hi else (rgap - lo if rgap < lo else 0.0)
         print('# %s: sleep %d ms: caller gap %.1f..%.1f ms, recorder gap %.1f ms (%+.1f outside)'
               % (mode, nom, lo, hi, rgap, off))
-        # the caller's own gap can exceed the sleep under TCG (seen: 122 ms for
-        # 100 ms); SLEEP_TOL_MS only catches gross errors such as lost sleeps
-        if abs(off) > GAP_TOL_MS or abs(rgap - nom) > SLEEP_TOL_MS:
-            bad.append((off, abs(rgap - nom) > SLEEP_TOL_MS, 'recorder gap %.1f ms, caller %.1f..%.1f ms, sleep %d'
+        # the caller's own gap can exceed the sleep under TCG (seen: 140 ms for
+        # 100 ms on a loaded host), so the recorder gap is judged against it;
+        # SLEEP_TOL_MS only catches a sleep that got lost on the way
+        lost = rgap < nom - SLEEP_TOL_MS
+        if abs(off) > GAP_TOL_MS or lost:
+            bad.append((off, lost, 'recorder gap %.1f ms, caller %.1f..%.1f ms, sleep %d'
                         % (rgap, lo, hi, nom)))
     print('# %s%s: %d SET-CONTROL as expected, SYNC at data offset %d' %
           (mode, ' +stream' if stream else '', len(got), idx))

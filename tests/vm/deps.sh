@@ -10,7 +10,7 @@ PKGS=(
     # VM harness (tests/vm/run.sh, kernel.sh)
     qemu-system-x86 busybox-static cpio gzip xz-utils zstd dpkg coreutils
     # in-VM tools and server fixtures (tests/servers/)
-    ser2net python3 python3-serial python3-intelhex socat picocom iproute2 util-linux procps psmisc
+    ser2net python3 python3-serial python3-intelhex python3-yaml socat picocom iproute2 util-linux procps psmisc
     # kselftest harness headers for tests/selftests/ttyrfc (only in linux-source)
     linux-source-6.1
     # install/operate tests (tests/vm/install.sh)

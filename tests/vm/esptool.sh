@@ -215,6 +215,36 @@ t_diag "esptool wall time, same server (esp_rfc2217_server.py + simulated ESP32)
 T_VERBOSE=1 t_run "$NETEM_RUNS consecutive chip_id runs through /dev/ttyRFC1 (esp_rfc2217_server)" \
 	many_runs "$NETEM_RUNS" /dev/ttyRFC1 "$EV1"
 
+# a new ttyrfcd replays an open port's lines: against esp_rfc2217_server a
+# DTR-on would start its bootloader reset (issue 10), so the board must not
+# enter download mode. (The server itself raises RTS before DTR on every new
+# connection, which may reboot the app: that is the server's doing.)
+replay_keeps_board() {
+	$PY - /dev/ttyRFC1 <<'PY' &
+import os, sys, time, tty
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
+tty.setraw(fd)
+time.sleep(40)
+PY
+	local holder=$! m i
+	sleep 4		# what the open itself did to the board is over
+	m=$(evmark "$EV1")
+	kill -9 "$(pgrep -x ttyrfcd)"
+	userspace-helper/ttyrfcd >>"$LOG/ttyrfcd.log" 2>&1 &
+	HELPER_PID=$!
+	for i in $(seq 100); do
+		userspace-helper/ttyrfcctl show ttyRFC1 | grep -q "link: up" && break
+		sleep 0.1
+	done
+	sleep 3
+	kill "$holder"; wait "$holder" 2>/dev/null
+	tail -n +"$((m + 1))" "$EV1" | grep -E "lines|reset|boot|mode"
+	userspace-helper/ttyrfcctl show ttyRFC1 | grep -q "sessions" || return 1
+	! tail -n +"$((m + 1))" "$EV1" | grep -q "download mode"
+}
+T_VERBOSE=1 t_run "ttyrfcd restarted under an open esp_rfc2217_server port: no bootloader reset" \
+	replay_keeps_board
+
 # ---------------------------------------------------------------- latency (netem)
 if [ "$netem_ok" = 1 ]; then
 	T_VERBOSE=1 t_run "$NETEM_RUNS chip_id runs under netem 20ms+-5ms each way (/dev/ttyRFC2)" \

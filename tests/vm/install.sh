@@ -216,7 +216,8 @@ assert p['baud'] == 9600 and p['data_bits'] == 7 and p['parity'] == 'even', p
 assert p['stop_bits'] == '1' and p['tx_bytes'] >= 12 and p['opens'] == 1, p
 assert p['raw'] is False and p['link'] == 'down', p
 assert one['host'] == '::1' and one['remote'] == '[::1]:4001', one
-for k in ('rx_bytes', 'rx_dropped', 'reconnects', 'errors', 'name', 'dtr', 'rts'):
+for k in ('rx_bytes', 'rx_dropped', 'link_losses', 'protocol_errors', 'tx_resent',
+          'tx_flushed', 'tx_discarded', 'stale_dropped', 'name', 'dtr', 'rts'):
     assert k in p, k
 EOF
 }
@@ -256,13 +257,42 @@ del_named() {
 }
 t_run "del by name and by /dev path: device, sysfs and link gone" del_named
 
-sleep 1000 </dev/ttyRFC0 &
-HOLDER=$!
-sleep 1
-t_run "del of an open port refused: 'ttyRFC0 is open; close it first', exit 1" \
-	expect 1 "ttyRFC0 is open; close it first" "$CTL" del ttyRFC0
-[ -c /dev/ttyRFC0 ] && t_ok "open port still there" || t_fail "open port still there"
-kill "$HOLDER"; wait "$HOLDER" 2>/dev/null; HOLDER=
+# del of an open port is an unplug: the holder is hung up, the device goes,
+# and the minor comes back only once the holder has let go
+unplug() {
+	$PY - /dev/ttyRFC0 "$LOG/unplug.ready" <<'PY' &
+import errno, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+open(sys.argv[2], 'w').close()
+for _ in range(100):
+    try:
+        if os.read(fd, 1) == b'':
+            break                   # hung up: end of file
+    except BlockingIOError:
+        time.sleep(0.1)
+    except OSError as e:
+        if e.errno == errno.EIO:
+            break
+else:
+    sys.exit('no hangup after del')
+try:
+    os.write(fd, b'x')
+    sys.exit('write after the unplug succeeded')
+except OSError as e:
+    print('after del: read gives end of file, write', errno.errorcode[e.errno])
+time.sleep(1)                       # still held while del is checked
+os.close(fd)
+PY
+	local holder=$!
+	wait_for test -e "$LOG/unplug.ready" || return 1
+	"$CTL" del ttyRFC0 || return 1
+	wait_for test ! -e /dev/ttyRFC0 || { echo "/dev/ttyRFC0 still there"; return 1; }
+	wait "$holder" || return 1
+	# let go: the minor is free again, for a port with its own remote
+	[ "$("$CTL" add 127.0.0.1:4000)" = ttyRFC0 ] || { echo "re-add did not get ttyRFC0"; return 1; }
+	wait_for test -c /dev/ttyRFC0
+}
+t_run "del of an open port: the holder is hung up, EIO on write, minor reused after close" unplug
 
 # ------------------------------------------------------------ bad input
 before=$(nports)

@@ -165,6 +165,6 @@ enum ttyrfc_flow {
 #define TTYRFC_LINE_OVERRUN	(1U << 3)
 
 #define TTYRFC_MAX_DATA		16384	/* largest DATA attribute */
-#define TTYRFC_TX_WINDOW	65536	/* unconfirmed TX bytes per port */
+#define TTYRFC_TX_WINDOW	262144	/* unconfirmed TX bytes per port */
 
 #endif /* _UAPI_LINUX_TTYRFC_H */
