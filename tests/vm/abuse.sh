@@ -23,7 +23,9 @@ PY=/usr/bin/python3
 LOG=${TTYRFC_VM_RESULTS:-/tmp}
 HELPER=userspace-helper/ttyrfcd
 export TTYRFCCTL=$PWD/userspace-helper/ttyrfcctl
-export T_TIMEOUT=${T_TIMEOUT:-600}
+# a bound for each program (t_run's functions cannot go through timeout(1))
+TAP_TIMEOUT=${T_TIMEOUT:-600}
+tap() { T_TIMEOUT=$TAP_TIMEOUT t_tap "$@"; }
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
 
 t_dmesg_mark
@@ -62,25 +64,26 @@ echo_check() {
 start_helper || t_fail "ttyrfcd registers"
 echo_check "before the abuse"
 
-t_tap "$ABUSE" policy
+tap "$ABUSE" policy
 # a live session, so the intruder has session ids to name
 sleep 120 </dev/ttyRFC0 &
 HOLD=$!
 sleep 1
 if [ -n "$HELPER_PID" ] && kill -0 "$HELPER_PID"; then
-	t_tap "$ABUSE" intruder
+	tap "$ABUSE" intruder
 else
 	t_fail "intruder: needs a registered ttyrfcd"
 fi
 kill "$HOLD"; wait "$HOLD" 2>/dev/null
-t_tap "$ABUSE" fuzz "${TTYRFC_FUZZ_COUNT:-4000}"
+tap "$ABUSE" fuzz "${TTYRFC_FUZZ_COUNT:-4000}"
 echo_check "after policy, intruder and fuzz"
 
 # no CAP_NET_ADMIN in the initial user namespace: EPERM for every command
 T_VERBOSE=1 t_run "nl_eperm.py as nobody" "${NOBODY[@]}" $PY tests/vm/nl_eperm.py
-t_tap "${NOBODY[@]}" "$ABUSE" eperm
-t_tap setpriv --bounding-set=-net_admin --inh-caps=-net_admin "$ABUSE" eperm
-t_tap "$ABUSE" eperm --drop-caps
+tap "${NOBODY[@]}" "$ABUSE" eperm --as nobody
+tap setpriv --bounding-set=-net_admin --inh-caps=-net_admin "$ABUSE" eperm \
+	--as "root without CAP_NET_ADMIN"
+tap "$ABUSE" eperm --drop-caps --as "root that dropped it after opening"
 ctl_refused() {	# [WRAPPER...]: ttyrfcctl add run through it must fail with EPERM
 	local out
 	if out=$("$@" "$TTYRFCCTL" add 127.0.0.12:9 2>&1); then
@@ -94,10 +97,11 @@ t_run "ttyrfcctl add as root without CAP_NET_ADMIN: Operation not permitted" \
 # root of a user namespace has CAP_NET_ADMIN there, but not where it counts
 if t_run "a user namespace can be made (tests/vm/userns.sh)" \
 	tests/vm/userns.sh bash -c '[ "$(id -u)" = 0 ] && grep -q "^ *0 *0 *1$" /proc/self/uid_map'; then
-	t_tap tests/vm/userns.sh "$ABUSE" eperm
+	tap tests/vm/userns.sh "$ABUSE" eperm --as "root of a user namespace"
 	FAMILY=$("$ABUSE" family)
-	t_tap tests/vm/userns.sh -n "$ABUSE" eperm
-	t_tap tests/vm/userns.sh -n "$ABUSE" eperm --family "$FAMILY"
+	tap tests/vm/userns.sh -n "$ABUSE" eperm --as "user+network namespace"
+	tap tests/vm/userns.sh -n "$ABUSE" eperm --family "$FAMILY" \
+		--as "user+network namespace, family id from outside"
 	t_run "ttyrfcctl add from a user namespace: Operation not permitted" \
 		ctl_refused tests/vm/userns.sh
 fi
@@ -105,12 +109,16 @@ fi
 # this program as the helper, lying
 stop_helper
 sleep 0.5
-T_VERBOSE=${T_VERBOSE:-0} t_tap "$ABUSE" helper
-t_tap "$ABUSE" race "${TTYRFC_RACE_ROUNDS:-30}"
+tap "$ABUSE" helper
+tap "$ABUSE" race "${TTYRFC_RACE_ROUNDS:-30}"
 start_helper || t_fail "ttyrfcd registers again after the fake helper"
 echo_check "after the fake helper"
-t_run "ttyrfcctl list still shows ttyRFC0 only" \
-	bash -c "[ \"\$($TTYRFCCTL list | cut -d' ' -f1 | tr '\n' ' ')\" = 'ttyRFC0 ' ] || { $TTYRFCCTL list; false; }"
+only_port0() {
+	local ports
+	ports=$("$TTYRFCCTL" list | cut -f1 | tr '\n' ' ')
+	[ "$ports" = "ttyRFC0 " ] || { "$TTYRFCCTL" list; return 1; }
+}
+t_run "ttyrfcctl list still shows ttyRFC0 only" only_port0
 
 stop_helper
 tests/servers/ser2net_pty.sh stop 4300

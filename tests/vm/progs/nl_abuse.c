@@ -98,7 +98,7 @@ struct fport {
 	bool tx_bad;
 	char tx_why[160];
 	/* TX bytes by position, to check that resent bytes are the same */
-	uint8_t hist[1 << 17];
+	uint8_t hist[1 << 19];	/* > TTYRFC_TX_WINDOW */
 	uint64_t hist_hi;	/* positions below this were seen */
 };
 
@@ -1064,6 +1064,11 @@ static int drop_caps(void)
 
 static int eperm_mode(int argc, char **argv)
 {
+	static const char *const names[] = {
+		"UNSPEC", "HELLO", "LINK", "RX", "CONFIRM", "STATUS", "ADD",
+		"DEL", "GET", "OPEN", "CLOSE", "TX", "SET", "RX_LIMIT",
+	};
+	const char *who = "caller";
 	bool drop = false;
 	int family = -1, ret;
 	struct nl n;
@@ -1073,10 +1078,13 @@ static int eperm_mode(int argc, char **argv)
 			drop = true;
 		else if (!strcmp(argv[i], "--family") && i + 1 < argc)
 			family = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--as") && i + 1 < argc)
+			who = argv[++i];
 	}
 	ret = nl_connect(&n, false, family);
 	if (ret == -ENOENT && family < 0) {
-		tap(true, "the ttyrfc family is not visible in this network namespace");
+		tap(true, "%s: the ttyrfc family is not visible in this network namespace",
+		    who);
 		return tap_end();
 	}
 	if (ret) {
@@ -1085,7 +1093,8 @@ static int eperm_mode(int argc, char **argv)
 	}
 	if (drop) {
 		ret = drop_caps();
-		if (!tap(ret == 0, "socket opened with CAP_NET_ADMIN, then every capability dropped"))
+		if (!tap(ret == 0, "%s: socket opened with CAP_NET_ADMIN, then every capability dropped",
+			 who))
 			return tap_end();
 	}
 	for (int cmd = 0; cmd <= TTYRFC_CMD_MAX + 2; cmd++) {
@@ -1129,9 +1138,9 @@ static int eperm_mode(int argc, char **argv)
 		if (!ok)
 			diag("got %s%s%s", errname(ret), *n.ext ? ": " : "",
 			     n.ext);
-		tap(ok, "command %d%s: %s", cmd,
-			    implemented ? "" : " (none)",
-			    ret ? errname(ret) : "accepted");
+		tap(ok, "%s: %s: %s", who,
+		    cmd < (int)(sizeof(names) / sizeof(*names)) ? names[cmd] :
+		    "command > TTYRFC_CMD_MAX", ret ? errname(ret) : "accepted");
 	}
 	nl_close(&n);
 	return tap_end();
