@@ -51,6 +51,7 @@ struct tport {
 	int index;		/* -1 while deleted */
 	char remote[96];
 	int users;		/* fds open on it */
+	bool draining;		/* about to be deleted: no new opens */
 	unsigned int dels, adds, del_open;
 };
 
@@ -229,7 +230,7 @@ static void do_open(struct worker *w, int port, bool block)
 	int index, fd;
 
 	pthread_mutex_lock(&t->lock);
-	if (t->index < 0) {
+	if (t->index < 0 || t->draining) {
 		pthread_mutex_unlock(&t->lock);
 		return;
 	}
@@ -559,16 +560,33 @@ static void *chaos_ports(void *arg)
 		int ix = -1;
 		bool open;
 
+		bool unplug = del_open && (!del_closed || !(rand_r(&seed) % 3));
+
 		sleep_ms(500 + rand_r(&seed) % 2500);
+		/*
+		 * A closed port: let no one open it and wait for its users to
+		 * close it (threads close often). An open one: an unplug.
+		 */
+		pthread_mutex_lock(&t->lock);
+		t->draining = t->index >= 0 && !unplug;
+		pthread_mutex_unlock(&t->lock);
+		for (int ms = 0; !unplug && ms < 3000 && !atomic_load(&stop); ms += 10) {
+			pthread_mutex_lock(&t->lock);
+			open = t->users > 0;
+			pthread_mutex_unlock(&t->lock);
+			if (!open)
+				break;
+			sleep_ms(10);
+		}
 		pthread_mutex_lock(&t->lock);
 		open = t->users > 0;
-		if (t->index >= 0 && ((!open && del_closed) ||
-				      (open && del_open && !(rand_r(&seed) % 3)))) {
+		if (t->index >= 0 && (unplug || !open)) {
 			ix = t->index;
 			t->index = -1;	/* no new opens from here on */
 			t->dels++;
 			t->del_open += open;
 		}
+		t->draining = false;
 		pthread_mutex_unlock(&t->lock);
 		if (ix >= 0) {
 			if (ctl_del_index(ix))
