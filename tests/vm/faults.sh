@@ -2,8 +2,11 @@
 # Faults (issue 9): TTYRFC_FAULTS_ROUNDS rounds (default 50; faults_ci.sh
 # runs 5) of each kind, with the time until data flows again, median and
 # worst (tests/vm/progs/faults.c):
-#   helper-kill     ttyrfcd SIGKILLed mid-transfer and started again; no byte
+#   helper-kill     ttyrfcd SIGKILLed mid-transfer (both ways) and started
+#                   again; through ser2net, and through a raw port to a server
+#                   that reads every connection to its end: there no byte
 #                   written to the tty may be lost
+#   helper-kill-oneway  the same through ser2net with data one way only
 #   server-restart  ser2net stopped and started again (the PTY stays)
 #   vanish          a server in a network namespace goes silent: its packets
 #                   dropped (netem loss 100%) or its link down; the port must
@@ -54,6 +57,8 @@ PARAMS="hosts=127.0.0.1:4500,10.99.0.2:4501 open_timeout=10"
 insmod "$KO" $PARAMS || { t_fail "insmod"; t_summary; exit 1; }
 $HELPER >>"$LOG/ttyrfcd.log" 2>&1 &
 for _ in $(seq 100); do grep -q "registered with" "$LOG/ttyrfcd.log" 2>/dev/null && break; sleep 0.1; done
+# port 2: raw, to the sink faults.c itself runs on 4510
+RAW=$("$TTYRFCCTL" add 127.0.0.1:4510 --raw)
 
 # how long one kind may take: rounds x (its worst plausible round)
 tap() {	# SECS-PER-ROUND CMD...
@@ -65,6 +70,11 @@ for kind in $KINDS; do
 	case $kind in
 	helper-kill)
 		tap 30 "$F" helper-kill --dev /dev/ttyRFC0 --peer "$PEER0" \
+			--rounds "$ROUNDS" --helper "$HELPER" --helper-log "$LOG/ttyrfcd.log"
+		tap 30 "$F" helper-kill --dev "/dev/${RAW:-none}" --sink 4510 \
+			--rounds "$ROUNDS" --helper "$HELPER" --helper-log "$LOG/ttyrfcd.log" ;;
+	helper-kill-oneway)
+		tap 30 "$F" helper-kill --dev /dev/ttyRFC0 --peer "$PEER0" --oneway 1 \
 			--rounds "$ROUNDS" --helper "$HELPER" --helper-log "$LOG/ttyrfcd.log" ;;
 	server-restart)
 		tap 30 "$F" server-restart --dev /dev/ttyRFC0 --peer "$PEER0" \
@@ -95,6 +105,7 @@ for kind in $KINDS; do
 	esac
 done
 
+[ -n "$RAW" ] && "$TTYRFCCTL" del "$RAW"
 HELPER_PID=$(pgrep -x ttyrfcd) && kill $HELPER_PID
 $S2N stop 4500
 [ -n "$PEER1" ] && ip netns exec $NS $S2N stop 4501
