@@ -56,6 +56,7 @@ PARAMS="hosts=127.0.0.1:4500,10.99.0.2:4501 open_timeout=10"
 # shellcheck disable=SC2086
 insmod "$KO" $PARAMS || { t_fail "insmod"; t_summary; exit 1; }
 $HELPER >>"$LOG/ttyrfcd.log" 2>&1 &
+disown	# faults.c kills it and starts others: no job notices from bash
 for _ in $(seq 100); do grep -q "registered with" "$LOG/ttyrfcd.log" 2>/dev/null && break; sleep 0.1; done
 # port 2: raw, to the sink faults.c itself runs on 4510
 RAW=$("$TTYRFCCTL" add 127.0.0.1:4510 --raw)
