@@ -21,7 +21,7 @@
 static char *hosts;
 module_param(hosts, charp, 0444);
 MODULE_PARM_DESC(hosts,
-		 "comma-separated host:port list, one /dev/ttyRFC<n> each");
+		 "comma-separated list, one /dev/ttyRFC<n> each: host:port, [v6]:port, tls://host:port or mdns://service");
 
 static unsigned int ports_max = 64;
 module_param(ports_max, uint, 0444);
@@ -77,6 +77,8 @@ static ssize_t remote_show(struct device *dev, struct device_attribute *attr,
 {
 	struct ttyrfc_port *p = dev_get_drvdata(dev);
 
+	if (p->flags & TTYRFC_F_MDNS)
+		return sysfs_emit(buf, "mdns://%s\n", p->host);
 	if (strchr(p->host, ':'))
 		return sysfs_emit(buf, "[%s]:%u\n", p->host, p->tcp_port);
 	return sysfs_emit(buf, "%s:%u\n", p->host, p->tcp_port);
@@ -127,7 +129,9 @@ static int ttyrfc_port_clash(const struct ttyrfc_port *new)
 	idr_for_each_entry(&ports, p, id) {
 		if (p->dead)
 			continue;
-		if (p->tcp_port == new->tcp_port &&
+		if ((p->tcp_port == new->tcp_port ||
+		     (new->flags & TTYRFC_F_MDNS)) &&
+		    (p->flags & TTYRFC_F_MDNS) == (new->flags & TTYRFC_F_MDNS) &&
 		    !strcasecmp(p->host, new->host))
 			return -EEXIST;
 		if (*new->name && !strcmp(p->name, new->name))
@@ -145,13 +149,44 @@ static bool ttyrfc_name_ok(const char *name)
 	return true;
 }
 
+static void ttyrfc_tls_free(struct ttyrfc_tls *t)
+{
+	kfree(t->ca);
+	kfree(t->cert);
+	kfree(t->key);
+	kfree(t->server_name);
+	memset(t, 0, sizeof(*t));
+}
+
+static int ttyrfc_tls_dup(struct ttyrfc_tls *to, const struct ttyrfc_tls *from)
+{
+	if (!from)
+		return 0;
+	to->ca = kstrdup(from->ca, GFP_KERNEL);
+	to->cert = kstrdup(from->cert, GFP_KERNEL);
+	to->key = kstrdup(from->key, GFP_KERNEL);
+	to->server_name = kstrdup(from->server_name, GFP_KERNEL);
+	if ((from->ca && !to->ca) || (from->cert && !to->cert) ||
+	    (from->key && !to->key) ||
+	    (from->server_name && !to->server_name)) {
+		ttyrfc_tls_free(to);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static struct ttyrfc_port *ttyrfc_port_alloc(const char *host, u16 tcp_port,
-					      const char *name, u32 flags)
+					      const char *name, u32 flags,
+					      const struct ttyrfc_tls *tls)
 {
 	struct ttyrfc_port *p = kzalloc(sizeof(*p), GFP_KERNEL);
 
 	if (!p)
 		return NULL;
+	if (ttyrfc_tls_dup(&p->tls, tls)) {
+		kfree(p);
+		return NULL;
+	}
 	tty_port_init(&p->port);
 	p->port.ops = &ttyrfc_port_ops;
 	p->port.client_ops = &ttyrfc_client_ops;
@@ -164,6 +199,7 @@ static struct ttyrfc_port *ttyrfc_port_alloc(const char *host, u16 tcp_port,
 	p->flags = flags;
 	if (ttyrfc_queue_init(p)) {
 		tty_port_destroy(&p->port);
+		ttyrfc_tls_free(&p->tls);
 		kfree(p);
 		return NULL;
 	}
@@ -175,16 +211,17 @@ static struct ttyrfc_port *ttyrfc_port_alloc(const char *host, u16 tcp_port,
  * the port published only once it is set up, so nobody sees it half made.
  */
 int ttyrfc_port_create(const char *host, u16 tcp_port, const char *name,
-		       u32 flags)
+		       u32 flags, const struct ttyrfc_tls *tls)
 {
 	struct ttyrfc_port *p;
 	struct device *dev;
 	int index;
 
-	if (!*host || strlen(host) > TTYRFC_HOST_MAX || !tcp_port ||
-	    !ttyrfc_name_ok(name))
+	/* an mDNS service has its port in its announcement */
+	if (!*host || strlen(host) > TTYRFC_HOST_MAX ||
+	    (!tcp_port && !(flags & TTYRFC_F_MDNS)) || !ttyrfc_name_ok(name))
 		return -EINVAL;
-	p = ttyrfc_port_alloc(host, tcp_port, name, flags);
+	p = ttyrfc_port_alloc(host, tcp_port, name, flags, tls);
 	if (!p)
 		return -ENOMEM;
 
@@ -216,6 +253,7 @@ int ttyrfc_port_create(const char *host, u16 tcp_port, const char *name,
 /* Called from .destruct: the last tty is gone, the minor may be reused. */
 void ttyrfc_port_release(struct ttyrfc_port *p)
 {
+	ttyrfc_tls_free(&p->tls);
 	if (p->index == UINT_MAX)
 		return;
 	mutex_lock(&ports_lock);
@@ -248,10 +286,26 @@ int ttyrfc_port_destroy(unsigned int index)
 	return 0;
 }
 
-/* "host:port" or "[v6addr]:port" */
-static int ttyrfc_parse_host(char *s, char **host, u16 *tcp_port)
+/*
+ * "host:port", "[v6addr]:port", "tls://" before either (TLS, the system's
+ * CAs), or "mdns://service" (found by its announcement).
+ */
+static int ttyrfc_parse_host(char *s, char **host, u16 *tcp_port, u32 *flags)
 {
-	char *colon = strrchr(s, ':');
+	char *colon;
+
+	*flags = 0;
+	if (!strncmp(s, "mdns://", 7)) {
+		*flags = TTYRFC_F_MDNS;
+		*host = s + 7;
+		*tcp_port = 0;
+		return **host && strlen(*host) <= TTYRFC_HOST_MAX ? 0 : -EINVAL;
+	}
+	if (!strncmp(s, "tls://", 6)) {
+		*flags = TTYRFC_F_TLS;
+		s += 6;
+	}
+	colon = strrchr(s, ':');
 
 	if (!colon || colon == s)
 		return -EINVAL;
@@ -275,6 +329,7 @@ static int ttyrfc_create_from_param(void)
 	char *list, *cur, *entry, *host;
 	unsigned int n = 0;
 	u16 tcp_port;
+	u32 flags;
 	int ret = 0;
 
 	if (!hosts || !*hosts)
@@ -295,7 +350,7 @@ static int ttyrfc_create_from_param(void)
 			ret = -E2BIG;
 			break;
 		}
-		ret = ttyrfc_parse_host(entry, &host, &tcp_port);
+		ret = ttyrfc_parse_host(entry, &host, &tcp_port, &flags);
 		if (ret == -ERANGE) {
 			pr_err("hosts=: entry %u: port must be 1-65535\n", n);
 			ret = -EINVAL;
@@ -305,7 +360,7 @@ static int ttyrfc_create_from_param(void)
 			       n, shown);
 			break;
 		}
-		ret = ttyrfc_port_create(host, tcp_port, "", 0);
+		ret = ttyrfc_port_create(host, tcp_port, "", flags, NULL);
 		if (ret == -EEXIST) {
 			pr_err("hosts=: entry %u: %s:%u is listed twice\n", n,
 			       host, tcp_port);

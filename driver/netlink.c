@@ -44,6 +44,20 @@ static const struct nla_policy ttyrfc_stats_policy[TTYRFC_STAT_MAX + 1] = {
 	[TTYRFC_STAT_LOG_SUPPRESSED]	= { .type = NLA_U64 },
 };
 
+/* How the helper verifies a TLS server (TLS nest of ADD) */
+static const struct nla_policy ttyrfc_tls_policy[TTYRFC_TLS_MAX + 1] = {
+	[TTYRFC_TLS_CA]		= { .type = NLA_NUL_STRING,
+				    .len = TTYRFC_PATH_MAX },
+	[TTYRFC_TLS_CERT]	= { .type = NLA_NUL_STRING,
+				    .len = TTYRFC_PATH_MAX },
+	[TTYRFC_TLS_KEY]	= { .type = NLA_NUL_STRING,
+				    .len = TTYRFC_PATH_MAX },
+	[TTYRFC_TLS_SERVER_NAME] = { .type = NLA_NUL_STRING,
+				     .len = TTYRFC_HOST_MAX },
+};
+
+#define TTYRFC_FLAGS_MASK	(TTYRFC_F_RAW | TTYRFC_F_TLS | TTYRFC_F_MDNS)
+
 static const struct nla_policy ttyrfc_policy[TTYRFC_A_MAX + 1] = {
 	[TTYRFC_A_VERSION]	= { .type = NLA_U32 },
 	[TTYRFC_A_INDEX]	= NLA_POLICY_MAX(NLA_U32, TTYRFC_PORTS_LIMIT - 1),
@@ -53,7 +67,7 @@ static const struct nla_policy ttyrfc_policy[TTYRFC_A_MAX + 1] = {
 	[TTYRFC_A_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
 	[TTYRFC_A_NAME]		= { .type = NLA_NUL_STRING,
 				    .len = TTYRFC_NAME_MAX },
-	[TTYRFC_A_FLAGS]	= NLA_POLICY_MASK(NLA_U32, TTYRFC_F_RAW),
+	[TTYRFC_A_FLAGS]	= NLA_POLICY_MASK(NLA_U32, TTYRFC_FLAGS_MASK),
 	[TTYRFC_A_LINK]		= NLA_POLICY_MAX(NLA_U8, TTYRFC_LINK_UP),
 	[TTYRFC_A_ERRNO]	= NLA_POLICY_MAX(NLA_U32, MAX_ERRNO),
 	[TTYRFC_A_DATA]		= { .type = NLA_BINARY,
@@ -65,6 +79,7 @@ static const struct nla_policy ttyrfc_policy[TTYRFC_A_MAX + 1] = {
 	[TTYRFC_A_LINE]		= NLA_POLICY_MASK(NLA_U32, TTYRFC_LINE_MASK),
 	[TTYRFC_A_SERVER]	= NLA_POLICY_NESTED(ttyrfc_server_policy),
 	[TTYRFC_A_STATS]	= NLA_POLICY_NESTED(ttyrfc_stats_policy),
+	[TTYRFC_A_TLS]		= NLA_POLICY_NESTED(ttyrfc_tls_policy),
 };
 
 static struct genl_family ttyrfc_family;
@@ -140,11 +155,45 @@ static int ttyrfc_put_settings(struct sk_buff *skb,
 	return 0;
 }
 
+static size_t ttyrfc_str_size(const char *s)
+{
+	return s ? nla_total_size(strlen(s) + 1) : 0;
+}
+
+static size_t ttyrfc_tls_size(const struct ttyrfc_port *p)
+{
+	const struct ttyrfc_tls *t = &p->tls;
+
+	return nla_total_size(0) + ttyrfc_str_size(t->ca) +
+	       ttyrfc_str_size(t->cert) + ttyrfc_str_size(t->key) +
+	       ttyrfc_str_size(t->server_name);
+}
+
+static int ttyrfc_put_tls(struct sk_buff *skb, const struct ttyrfc_port *p)
+{
+	const struct ttyrfc_tls *t = &p->tls;
+	struct nlattr *nest;
+
+	if (!(p->flags & TTYRFC_F_TLS))
+		return 0;
+	nest = nla_nest_start(skb, TTYRFC_A_TLS);
+	if (!nest ||
+	    (t->ca && nla_put_string(skb, TTYRFC_TLS_CA, t->ca)) ||
+	    (t->cert && nla_put_string(skb, TTYRFC_TLS_CERT, t->cert)) ||
+	    (t->key && nla_put_string(skb, TTYRFC_TLS_KEY, t->key)) ||
+	    (t->server_name &&
+	     nla_put_string(skb, TTYRFC_TLS_SERVER_NAME, t->server_name)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 int ttyrfc_nl_open(struct ttyrfc_port *p, const struct ttyrfc_open_msg *m)
 {
 	struct sk_buff *skb;
 
 	skb = ttyrfc_msg_new(p, TTYRFC_CMD_OPEN, m->sid,
+			     ttyrfc_tls_size(p) +
 			     nla_total_size(strlen(p->host) + 1) +
 			     nla_total_size(sizeof(u16)) +
 			     2 * nla_total_size(sizeof(u32)) +
@@ -162,6 +211,7 @@ int ttyrfc_nl_open(struct ttyrfc_port *p, const struct ttyrfc_open_msg *m)
 	    nla_put_u64_64bit(skb, TTYRFC_A_RX_POS, m->rx_pos, TTYRFC_A_PAD) ||
 	    nla_put_u64_64bit(skb, TTYRFC_A_RX_LIMIT, m->rx_limit,
 			      TTYRFC_A_PAD) ||
+	    ttyrfc_put_tls(skb, p) ||
 	    ttyrfc_put_settings(skb, &m->s,
 				TTYRFC_SET_LINE | TTYRFC_SET_BREAK |
 				TTYRFC_SET_MCTRL, m->s.mctrl_known)) {
@@ -459,22 +509,59 @@ static int ttyrfc_nl_status(struct sk_buff *skb, struct genl_info *info)
 
 /* -------------------------------------------------------- administration */
 
+static int ttyrfc_parse_tls(struct genl_info *info, struct ttyrfc_tls *t)
+{
+	struct nlattr *tb[TTYRFC_TLS_MAX + 1];
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	if (!info->attrs[TTYRFC_A_TLS])
+		return 0;
+	ret = nla_parse_nested(tb, TTYRFC_TLS_MAX, info->attrs[TTYRFC_A_TLS],
+			       ttyrfc_tls_policy, info->extack);
+	if (ret)
+		return ret;
+	/* the strings stay in the message until the port copied them */
+	if (tb[TTYRFC_TLS_CA])
+		t->ca = nla_data(tb[TTYRFC_TLS_CA]);
+	if (tb[TTYRFC_TLS_CERT])
+		t->cert = nla_data(tb[TTYRFC_TLS_CERT]);
+	if (tb[TTYRFC_TLS_KEY])
+		t->key = nla_data(tb[TTYRFC_TLS_KEY]);
+	if (tb[TTYRFC_TLS_SERVER_NAME])
+		t->server_name = nla_data(tb[TTYRFC_TLS_SERVER_NAME]);
+	return 0;
+}
+
 static int ttyrfc_nl_add(struct sk_buff *skb, struct genl_info *info)
 {
 	const char *name = "", *host;
+	struct ttyrfc_tls tls;
 	struct sk_buff *msg;
+	u16 tcp_port = 0;
 	u32 flags = 0;
 	void *hdr;
 	int index;
 
+	if (info->attrs[TTYRFC_A_FLAGS])
+		flags = nla_get_u32(info->attrs[TTYRFC_A_FLAGS]);
 	if (GENL_REQ_ATTR_CHECK(info, TTYRFC_A_HOST) ||
-	    GENL_REQ_ATTR_CHECK(info, TTYRFC_A_PORT))
+	    (!(flags & TTYRFC_F_MDNS) &&
+	     GENL_REQ_ATTR_CHECK(info, TTYRFC_A_PORT)))
 		return -EINVAL;
 	if (info->attrs[TTYRFC_A_NAME])
 		name = nla_data(info->attrs[TTYRFC_A_NAME]);
-	if (info->attrs[TTYRFC_A_FLAGS])
-		flags = nla_get_u32(info->attrs[TTYRFC_A_FLAGS]);
+	if (info->attrs[TTYRFC_A_PORT])
+		tcp_port = nla_get_u16(info->attrs[TTYRFC_A_PORT]);
 	host = nla_data(info->attrs[TTYRFC_A_HOST]);
+	if (info->attrs[TTYRFC_A_TLS] && !(flags & TTYRFC_F_TLS)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TTYRFC_A_TLS],
+				    "TLS settings for a port without TLS");
+		return -EINVAL;
+	}
+	index = ttyrfc_parse_tls(info, &tls);
+	if (index)
+		return index;
 
 	/* the reply first: once the port exists, answering cannot fail */
 	msg = genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
@@ -486,8 +573,7 @@ static int ttyrfc_nl_add(struct sk_buff *skb, struct genl_info *info)
 		return -EMSGSIZE;
 	}
 
-	index = ttyrfc_port_create(host, nla_get_u16(info->attrs[TTYRFC_A_PORT]),
-				   name, flags);
+	index = ttyrfc_port_create(host, tcp_port, name, flags, &tls);
 	if (index < 0) {
 		if (index == -ENOSPC)
 			NL_SET_ERR_MSG_MOD(info->extack,
@@ -595,6 +681,7 @@ static int ttyrfc_fill_port(struct sk_buff *skb, struct ttyrfc_port *p,
 				i->cur.mctrl_known) ||
 	    nla_put_u32(skb, TTYRFC_A_MODEM, i->modem) ||
 	    (i->server_known && ttyrfc_put_server(skb, &i->server)) ||
+	    ttyrfc_put_tls(skb, p) ||
 	    ttyrfc_put_stats(skb, i->stats)) {
 		genlmsg_cancel(skb, hdr);
 		goto out;

@@ -23,9 +23,15 @@
 
 #define TTYRFC_HOST_MAX		255
 #define TTYRFC_NAME_MAX		63
+#define TTYRFC_PATH_MAX		1023
 #define TTYRFC_TX_BUF		TTYRFC_TX_WINDOW /* ring size, power of 2 */
 #define TTYRFC_CTRL_MAX		4096	/* unconfirmed control changes */
 #define TTYRFC_PORTS_LIMIT	256
+
+/* How the helper should verify a TLS server; NULL: the default. */
+struct ttyrfc_tls {
+	char *ca, *cert, *key, *server_name;
+};
 
 /* Line settings in the ABI's terms (enum ttyrfc_parity, _flow, TIOCM_*). */
 struct ttyrfc_settings {
@@ -78,6 +84,7 @@ struct ttyrfc_port {
 	u16 tcp_port;
 	char name[TTYRFC_NAME_MAX + 1];
 	u32 flags;		/* TTYRFC_F_* */
+	struct ttyrfc_tls tls;	/* with TTYRFC_F_TLS */
 	bool dead;		/* deleted: no new opens (under ports_lock) */
 
 	spinlock_t lock;	/* everything below */
@@ -143,7 +150,7 @@ struct ttyrfc_port *ttyrfc_port_get(unsigned int index, bool dead_too);
 struct ttyrfc_port *ttyrfc_port_next(unsigned int *index);
 void ttyrfc_port_put(struct ttyrfc_port *p);
 int ttyrfc_port_create(const char *host, u16 tcp_port, const char *name,
-		       u32 flags);
+		       u32 flags, const struct ttyrfc_tls *tls);
 int ttyrfc_port_destroy(unsigned int index);
 void ttyrfc_port_release(struct ttyrfc_port *p);
 

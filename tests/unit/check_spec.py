@@ -53,7 +53,8 @@ def main():
 
     listed('commands', 'ttyrfc_cmd', 'ttyrfc-cmd-',
            [o['name'] for o in spec['operations']['list']])
-    for aset, enum in (('ttyrfc', 'ttyrfc_attr'), ('stats', 'ttyrfc_stat')):
+    for aset, enum in (('ttyrfc', 'ttyrfc_attr'), ('stats', 'ttyrfc_stat'),
+                       ('tls', 'ttyrfc_tls_attr')):
         s = next(a for a in spec['attribute-sets'] if a['name'] == aset)
         listed('attribute set ' + aset, enum, s['name-prefix'],
                [a['name'] for a in s['attributes']])

@@ -77,7 +77,7 @@ if [ ! -s "$INITRD" ]; then
 fi
 
 # ---------------------------------------------------------------- results dir + job
-RES=$(mktemp -d /tmp/ttyrfc-vm.XXXXXX)
+RES=$(mktemp -d "${TMPDIR:-/tmp}/ttyrfc-vm.XXXXXX")
 cleanup() {
     if [ -n "${TTYRFC_VM_KEEP:-}" ]; then mkdir -p "$TTYRFC_VM_KEEP" && cp -a "$RES/." "$TTYRFC_VM_KEEP/" || true; fi
     rm -rf "$RES"

@@ -97,6 +97,7 @@ enum ttyrfc_attr {
 				 * says it applied */
 
 	TTYRFC_A_STATS,		/* nest, enum ttyrfc_stat, u64 each */
+	TTYRFC_A_TLS,		/* nest, enum ttyrfc_tls_attr: ADD, OPEN, GET */
 
 	__TTYRFC_A_MAX,
 };
@@ -128,6 +129,22 @@ enum ttyrfc_stat {
 };
 #define TTYRFC_STAT_MAX (__TTYRFC_STAT_MAX - 1)
 
+/*
+ * How ttyrfcd verifies a TLS server (TTYRFC_F_TLS), in the TLS nest. The
+ * kernel only keeps these for the helper; unset means the system's CAs and
+ * the port's host name, and no client certificate.
+ */
+enum ttyrfc_tls_attr {
+	TTYRFC_TLS_UNSPEC,
+	TTYRFC_TLS_CA,		/* string: CA file (PEM) */
+	TTYRFC_TLS_CERT,	/* string: client certificate file (PEM) */
+	TTYRFC_TLS_KEY,		/* string: its key file (PEM), mode 0600 */
+	TTYRFC_TLS_SERVER_NAME,	/* string: name the certificate must carry */
+
+	__TTYRFC_TLS_MAX,
+};
+#define TTYRFC_TLS_MAX (__TTYRFC_TLS_MAX - 1)
+
 enum ttyrfc_open_kind {
 	TTYRFC_OPEN_FIRST,	/* the tty was opened: connect now */
 	TTYRFC_OPEN_RECONNECT,	/* the last session failed: back off first */
@@ -155,6 +172,8 @@ enum ttyrfc_flow {
 };
 
 #define TTYRFC_F_RAW		(1U << 0)	/* no telnet: data only */
+#define TTYRFC_F_TLS		(1U << 1)	/* TLS to the server */
+#define TTYRFC_F_MDNS		(1U << 2)	/* HOST names an mDNS service */
 
 #define TTYRFC_PURGE_RX		(1U << 0)	/* the server's receive side */
 #define TTYRFC_PURGE_TX		(1U << 1)	/* the server's transmit side */
