@@ -592,11 +592,17 @@ static void *chaos_ports(void *arg)
 			if (ctl_del_index(ix))
 				atomic_fetch_add(&del_fail, 1);
 			sleep_ms(rand_r(&seed) % 500);
+			/*
+			 * Back at once, even while hung-up fds of the old port
+			 * are held: the new one must get a minor of its own
+			 * and never the old tty.
+			 */
+			readd(t);
 		}
-		/* add back what was deleted, once nobody holds it */
+		/* add back what could not be added */
 		for (int i = 0; i < nports; i++) {
 			pthread_mutex_lock(&ports[i].lock);
-			open = ports[i].users > 0 || ports[i].index >= 0;
+			open = ports[i].index >= 0;
 			pthread_mutex_unlock(&ports[i].lock);
 			if (!open)
 				readd(&ports[i]);
