@@ -115,4 +115,5 @@ for _ in $(seq 50); do rmmod ttyrfc 2>/dev/null && break; sleep 0.1; done
 t_run "module unloaded after the faults" bash -c "! grep -q '^ttyrfc ' /proc/modules"
 t_diag "faults group ran in $(($(date +%s) - T0)) s"
 t_dmesg_clean "dmesg has no WARN/BUG/oops after the faults"
+type t_kmemleak_clean >/dev/null 2>&1 && t_kmemleak_clean
 t_summary
