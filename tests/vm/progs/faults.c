@@ -16,7 +16,8 @@
  *         [--down2 CMD --up2 CMD]
  *     The server goes silent (packets dropped, or its link down; rounds
  *     alternate between the two command pairs, and between a busy and an
- *     idle connection). Detection: the port's link leaves "up"; it must
+ *     idle connection, silent from just after a keepalive probe was
+ *     answered). Detection: the port's link leaves "up"; it must
  *     within --detect-max seconds (default 10.3: 10 s plus what polling
  *     and TCG add). Then the server is reachable again; recovery: a byte
  *     written after that reaches the board.
@@ -582,9 +583,13 @@ static int vanish(void)
 			continue;
 		}
 		if (idle) {
-			/* nothing outstanding: only keepalive can tell */
+			/*
+			 * Nothing outstanding: only keepalive can tell. Its
+			 * worst case: the silence starts just after a probe
+			 * was answered (the first comes 5 s into the quiet).
+			 */
 			F.pause = true;
-			sleep_ms(1000);
+			sleep_ms(5300);
 		}
 		run(down);
 		t0 = now_ms();
