@@ -14,6 +14,8 @@
 #             was sent / of old sessions / for deleted ports, RX past the
 #             credit or out of place, LINK of old sessions, STATUS nonsense;
 #             each counted; a stale CONFIRM must not end tcdrain
+#   stall     a fake helper that stops reading: ports closed and deleted while
+#             the kernel backs off from its full socket (issue 9, item 1)
 #   race      the fake helper lies while ports are added, opened and deleted
 # Between and after them a port must still open and carry data byte-exact
 # through ser2net, and dmesg must stay clean.
@@ -110,6 +112,7 @@ fi
 stop_helper
 sleep 0.5
 tap "$ABUSE" helper
+tap "$ABUSE" stall "${TTYRFC_STALL_ROUNDS:-6}"
 tap "$ABUSE" race "${TTYRFC_RACE_ROUNDS:-30}"
 start_helper || t_fail "ttyrfcd registers again after the fake helper"
 echo_check "after the fake helper"
@@ -125,4 +128,5 @@ tests/servers/ser2net_pty.sh stop 4300
 t_run "rmmod after the abuse" rmmod ttyrfc
 t_diag "abuse group ran in $(($(date +%s) - T0)) s"
 t_dmesg_clean "dmesg has no WARN/BUG/oops after the abuse"
+type t_kmemleak_clean >/dev/null 2>&1 && t_kmemleak_clean
 t_summary

@@ -27,6 +27,9 @@
  *                          and drops it before sending; --family uses a family
  *                          id found elsewhere (another network namespace,
  *                          where the family is not visible: ENOENT is fine).
+ *   nl_abuse stall N       as a helper that stops reading (a 4 KiB socket):
+ *                          ports closed and deleted while the kernel's sender
+ *                          backs off from the full socket (issue 9, item 1).
  *   nl_abuse race N        as the helper, N rounds of ADD/open/write/DEL
  *                          while a thread sends lies about the port.
  *   nl_abuse fuzz N        N random messages (no DEL) from a non-helper
@@ -110,6 +113,7 @@ struct nl {
 	uint32_t seq;
 	char ext[512];		/* extack message of the last error */
 	bool helper;		/* keep track of events */
+	size_t rxsize;		/* recv() buffer size; 0: RXBUF */
 	pthread_mutex_t lock;	/* the tracker, when the race thread runs */
 };
 
@@ -290,7 +294,8 @@ static int nl_xfer(struct nl *n, const void *msg, size_t len, uint32_t seq,
 			return -ETIMEDOUT;
 		if (poll(&pfd, 1, left) <= 0)
 			continue;
-		r = recv(n->fd, rxbuf, sizeof(rxbuf), MSG_DONTWAIT);
+		r = recv(n->fd, rxbuf, n->rxsize ? n->rxsize : sizeof(rxbuf),
+			 MSG_DONTWAIT);
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
@@ -670,7 +675,7 @@ static int nl_hello(struct nl *n, uint32_t version)
 
 /* ------------------------------------------------------------ mode: policy */
 
-static char long_host[300], long_name[80];
+static char long_host[300], long_name[80], long_path[1100];
 
 static const struct pcase policy_cases[] = {
 	/* HELLO */
@@ -835,12 +840,36 @@ static const struct pcase policy_cases[] = {
 	  { STR(HOST, "127.0.0.9"), U16(PORT, 9006), STR(NAME, "..") } },
 	{ "ADD NAME \".\"", TTYRFC_CMD_ADD, 0, EINVAL,
 	  { STR(HOST, "127.0.0.9"), U16(PORT, 9007), STR(NAME, ".") } },
-	{ "ADD FLAGS with an unknown bit", TTYRFC_CMD_ADD, 0, EINVAL,
-	  { STR(HOST, "127.0.0.9"), U16(PORT, 9008), U32(FLAGS, 2) } },
+	{ "ADD FLAGS with an unknown bit (1 << 3)", TTYRFC_CMD_ADD, 0, EINVAL,
+	  { STR(HOST, "127.0.0.9"), U16(PORT, 9008), U32(FLAGS, 1 << 3) } },
 	{ "ADD FLAGS 0xffffffff", TTYRFC_CMD_ADD, 0, EINVAL,
 	  { STR(HOST, "127.0.0.9"), U16(PORT, 9009), U32(FLAGS, 0xffffffff) } },
 	{ "ADD FLAGS as u8", TTYRFC_CMD_ADD, 0, EINVAL,
 	  { STR(HOST, "127.0.0.9"), U16(PORT, 9010), U8(FLAGS, 1) } },
+	{ "ADD TLS nest without the TLS flag", TTYRFC_CMD_ADD, 0, EINVAL,
+	  { STR(HOST, "127.0.0.9"), U16(PORT, 9101), NEST(TLS),
+	    { A_STR, TTYRFC_TLS_CA, 0, "/etc/ssl/ca.pem" }, NEST_END } },
+	{ "ADD TLS nest without NLA_F_NESTED", TTYRFC_CMD_ADD, 0, EINVAL,
+	  { STR(HOST, "127.0.0.9"), U16(PORT, 9102), U32(FLAGS, TTYRFC_F_TLS),
+	    NEST_BARE(TLS), { A_STR, TTYRFC_TLS_CA, 0, "/x" }, NEST_END } },
+	{ "ADD TLS as u32", TTYRFC_CMD_ADD, 0, EINVAL,
+	  { STR(HOST, "127.0.0.9"), U16(PORT, 9103), U32(FLAGS, TTYRFC_F_TLS),
+	    U32(TLS, 1) } },
+	{ "ADD TLS CA of 1024 characters", TTYRFC_CMD_ADD, 0, EINVAL,
+	  { STR(HOST, "127.0.0.9"), U16(PORT, 9104), U32(FLAGS, TTYRFC_F_TLS),
+	    NEST(TLS), { A_STR, TTYRFC_TLS_CA, 0, long_path }, NEST_END } },
+	{ "ADD TLS SERVER_NAME of 256 characters", TTYRFC_CMD_ADD, 0, EINVAL,
+	  { STR(HOST, "127.0.0.9"), U16(PORT, 9105), U32(FLAGS, TTYRFC_F_TLS),
+	    NEST(TLS), { A_STR, TTYRFC_TLS_SERVER_NAME, 0, long_host }, NEST_END } },
+	{ "ADD TLS KEY not NUL-terminated", TTYRFC_CMD_ADD, 0, EINVAL,
+	  { STR(HOST, "127.0.0.9"), U16(PORT, 9106), U32(FLAGS, TTYRFC_F_TLS),
+	    NEST(TLS), { A_BYTES, TTYRFC_TLS_KEY, 4, "/key" }, NEST_END } },
+	{ "ADD TLS with an unknown attribute inside", TTYRFC_CMD_ADD, 0, EINVAL,
+	  { STR(HOST, "127.0.0.9"), U16(PORT, 9107), U32(FLAGS, TTYRFC_F_TLS),
+	    NEST(TLS), RAWT_U32(TTYRFC_TLS_MAX + 1, 0), NEST_END } },
+	{ "ADD TLS CA of 4 bytes without a NUL", TTYRFC_CMD_ADD, 0, EINVAL,
+	  { STR(HOST, "127.0.0.9"), U16(PORT, 9108), U32(FLAGS, TTYRFC_F_TLS),
+	    NEST(TLS), RAWT_U32(TTYRFC_TLS_CA, 0x41414141), NEST_END } },
 	{ "ADD as a dump", TTYRFC_CMD_ADD, NLM_F_DUMP, EOPNOTSUPP,
 	  { STR(HOST, "127.0.0.9"), U16(PORT, 9011) } },
 
@@ -890,6 +919,7 @@ static int policy_mode(void)
 
 	memset(long_host, 'h', 256);
 	memset(long_name, 'n', 64);
+	memset(long_path, 'p', 1024);
 	ret = nl_connect(&n, false, -1);
 	if (ret) {
 		tap(false, "find the ttyrfc family: %s", errname(ret));
@@ -953,6 +983,110 @@ static int policy_mode(void)
 	}
 	if (idx2 >= 0)
 		nl_del(&n, idx2);
+
+	/* an mDNS service needs no PORT */
+	{
+		char buf[1024];
+		struct nlmsghdr *nlh = msg_new(&n, buf, TTYRFC_CMD_ADD, 0);
+		int index = -1;
+
+		mnl_attr_put_strz(nlh, TTYRFC_A_HOST, "abuse-board._iostream._tcp");
+		mnl_attr_put_u32(nlh, TTYRFC_A_FLAGS, TTYRFC_F_MDNS);
+		ret = nl_call(&n, nlh, index_reply, &index);
+		tap(ret == 0 && index >= 0, "ADD of an mDNS service without PORT: accepted (%s)",
+		    errname(ret));
+		if (index >= 0) {
+			/* another kind of remote with the same name: no clash */
+			ret = nl_add(&n, "abuse-board._iostream._tcp", 4000, NULL);
+			tap(ret >= 0, "ADD of host:port named like the mDNS service: a port of its own (%s)",
+			    ret < 0 ? errname(ret) : "accepted");
+			if (ret >= 0)
+				nl_del(&n, ret);
+			nlh = msg_new(&n, buf, TTYRFC_CMD_ADD, 0);
+			mnl_attr_put_strz(nlh, TTYRFC_A_HOST, "ABUSE-board._iostream._tcp");
+			mnl_attr_put_u32(nlh, TTYRFC_A_FLAGS, TTYRFC_F_MDNS);
+			ret = nl_call(&n, nlh, NULL, NULL);
+			tap(expect(ret, EEXIST, n.ext),
+			    "ADD of the same mDNS service again (other case): EEXIST");
+			nl_del(&n, index);
+		}
+	}
+	/*
+	 * The largest port there can be (TLS paths of 1023 characters, a
+	 * host of 255, a name of 63): GET must list it, and every port after
+	 * it, or fail; never end the list quietly without them.
+	 */
+	{
+		static char buf[16384];
+		char ca[1024], cert[1024], key[1024], host[256], sni[256], name[64];
+		struct nlmsghdr *nlh = msg_new(&n, buf, TTYRFC_CMD_ADD, 0);
+		struct nlattr *nest;
+		struct portlist l;
+		int big = -1, after_big;
+
+		memset(ca, 'c', 1023);
+		ca[0] = '/';
+		ca[1023] = '\0';
+		memcpy(cert, ca, sizeof(cert));
+		memcpy(key, ca, sizeof(key));
+		memset(host, 'b', 255);
+		host[255] = '\0';
+		memset(sni, 's', 255);
+		sni[255] = '\0';
+		memset(name, 'N', 63);
+		name[63] = '\0';
+		mnl_attr_put_strz(nlh, TTYRFC_A_HOST, host);
+		mnl_attr_put_u16(nlh, TTYRFC_A_PORT, 65535);
+		mnl_attr_put_strz(nlh, TTYRFC_A_NAME, name);
+		mnl_attr_put_u32(nlh, TTYRFC_A_FLAGS, TTYRFC_F_TLS);
+		nest = mnl_attr_nest_start(nlh, TTYRFC_A_TLS);
+		mnl_attr_put_strz(nlh, TTYRFC_TLS_CA, ca);
+		mnl_attr_put_strz(nlh, TTYRFC_TLS_CERT, cert);
+		mnl_attr_put_strz(nlh, TTYRFC_TLS_KEY, key);
+		mnl_attr_put_strz(nlh, TTYRFC_TLS_SERVER_NAME, sni);
+		mnl_attr_nest_end(nlh, nest);
+		ret = nl_call(&n, nlh, index_reply, &big);
+		tap(ret == 0 && big >= 0,
+		    "ADD of a TLS port with every string at its longest: accepted (%s)",
+		    errname(ret));
+		after_big = nl_add(&n, "127.0.0.9", 4997, "after-big");
+		/*
+		 * As ttyrfcctl asks (a 64 KiB buffer, after other requests),
+		 * and as a fresh libmnl client with MNL_SOCKET_BUFFER_SIZE
+		 * (4 KiB) would: the kernel sizes dump messages by the
+		 * buffer it saw last, a page at first.
+		 */
+		for (int pass = 0; pass < 2; pass++) {
+			struct nl small, *via = &n;
+			bool seen_big = false, seen_after = false;
+
+			if (pass) {
+				nl_open(&small, false, n.family);
+				small.rxsize = 4096;
+				via = &small;
+			}
+			ret = port_list(via, &l);
+			for (unsigned int i = 0; i < l.n; i++) {
+				seen_big |= (int)l.p[i].index == big;
+				seen_after |= (int)l.p[i].index == after_big;
+			}
+			if (!ret && (!seen_big || !seen_after))
+				diag("GET ended without error after %u ports, without %s%s%s",
+				     l.n, seen_big ? "" : "the big port",
+				     !seen_big && !seen_after ? " and " : "",
+				     seen_after ? "" : "the port added after it");
+			tap(ret != 0 || (seen_big && seen_after),
+			    "GET %s lists the largest port and the one after it, or fails (%s)",
+			    pass ? "from a fresh socket reading 4 KiB" :
+			    "with a 256 KiB buffer", errname(ret));
+			if (pass)
+				nl_close(&small);
+		}
+		if (big >= 0)
+			nl_del(&n, big);
+		if (after_big >= 0)
+			nl_del(&n, after_big);
+	}
 
 	/* fill every minor: ENOSPC, then give them back */
 	{
@@ -1313,6 +1447,15 @@ static void agent_loop(const char *dev, int cfd, int rfd)
 		case 'C':
 			r.ret = ioctl(fd, TIOCMBIC, &c.a);
 			break;
+		case 'T':	/* toggle DTR @a times: as many control changes */
+			for (int i = 0; i < c.a; i++) {
+				int dtr = TIOCM_DTR;
+
+				r.ret = ioctl(fd, i % 2 ? TIOCMBIS : TIOCMBIC, &dtr);
+				if (r.ret)
+					break;
+			}
+			break;
 		case 'O': {
 			int q = 0;
 
@@ -1413,6 +1556,18 @@ static int agent_do(struct agent *g, char op, int a, int b, struct ares *r)
 
 	agent_send(g, op, a, b);
 	return agent_wait(g, r ? r : &tmp, NULL, 0, 10000);
+}
+
+/* SIGKILL it: its fd closes without waiting for output to drain. */
+static void agent_kill(struct agent *g)
+{
+	if (g->pid <= 0)
+		return;
+	kill(g->pid, SIGKILL);
+	waitpid(g->pid, NULL, 0);
+	close(g->cmd);
+	close(g->res);
+	g->pid = 0;
 }
 
 static void agent_stop(struct agent *g)
@@ -1983,6 +2138,116 @@ static int helper_mode(void)
 	return tap_end();
 }
 
+/* ------------------------------------------------------------ mode: stall */
+
+/*
+ * Issue 9, item 1: the helper stops reading, its socket fills and the
+ * kernel's sender backs off (EAGAIN) with data and control changes still
+ * due; then the port is closed and deleted, or deleted while open, under
+ * the back-off. Nothing may fire on a freed port (KASAN would say), and
+ * the port must be gone once nobody holds it.
+ */
+static int stall_mode(int argc, char **argv)
+{
+	int rounds = argc > 2 ? atoi(argv[2]) : 6, gone = 0;
+	int small = 4096;
+	struct nl other;
+	int ret;
+
+	if (find_comm("ttyrfcd")) {
+		tap(false, "no ttyrfcd may run for this mode");
+		return tap_end();
+	}
+	ret = nl_connect(&H, true, -1);
+	if (!ret)
+		ret = nl_connect(&other, false, -1);
+	/* a receive buffer that two messages fill */
+	setsockopt(H.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	if (!ret)
+		ret = nl_hello(&H, TTYRFC_GENL_VERSION);
+	if (!tap(ret == 0, "registered as a helper with a 4 KiB receive buffer (%s)",
+		 errname(ret)))
+		return tap_end();
+	for (int r = 0; r < rounds; r++) {
+		struct agent ag = { 0 };
+		struct ares res;
+		int ix = nl_add(&other, "127.0.0.4", 7200 + r, NULL);
+		struct fport *p = fport(ix);
+		long long end;
+
+		if (ix < 0 || !p) {
+			diag("round %d: ADD: %s", r + 1, errname(ix));
+			continue;
+		}
+		p->nopen = 0;
+		agent_start(&ag, ix);
+		agent_send(&ag, 'o', 0, 0);
+		if (!PUMP_UNTIL(p->nopen > 0, 5000) ||
+		    h_link(ix, p->sid, TTYRFC_LINK_UP, 0) ||
+		    agent_wait(&ag, &res, NULL, 0, 5000) || res.ret) {
+			diag("round %d: open of ttyRFC%d failed", r + 1, ix);
+			agent_kill(&ag);
+			nl_del(&other, ix);
+			continue;
+		}
+		agent_do(&ag, 'r', 0, 0, NULL);
+		nl_pump(&H, 100);
+		/* from here on the helper reads nothing */
+		agent_do(&ag, 'w', 200000, 0, NULL);
+		agent_do(&ag, 'T', 600, 0, NULL);
+		sleep_ms(300 + r * 100);	/* the sender backs off, retries */
+		switch (r % 3) {
+		case 0:		/* closed (no drain), then deleted */
+			agent_kill(&ag);
+			ret = nl_del(&other, ix);
+			break;
+		case 1:		/* deleted while open: an unplug */
+			ret = nl_del(&other, ix);
+			sleep_ms(100);
+			agent_kill(&ag);
+			break;
+		default:	/* closed, deleted, and its remote added again */
+			agent_kill(&ag);
+			sleep_ms(200);
+			ret = nl_del(&other, ix);
+			if (!ret) {
+				int again = nl_add(&other, "127.0.0.4", 7200 + r,
+						   NULL);
+
+				if (again >= 0)
+					nl_del(&other, again);
+			}
+			break;
+		}
+		if (ret)
+			diag("round %d: DEL of ttyRFC%d: %s", r + 1, ix,
+			     errname(ret));
+		/* let the back-off timers run over the dying port */
+		sleep_ms(600);
+		/* read again: what was due for the dead port is dropped */
+		for (int i = 0; i < 20; i++)
+			nl_pump(&H, 50);
+		end = now_ms() + 10000;
+		do {
+			ret = h_confirm(ix, p->sid, 0, 0);
+			if (ret == -ENODEV)
+				break;
+			nl_pump(&H, 50);
+		} while (now_ms() < end);
+		if (ret == -ENODEV)
+			gone++;
+		else
+			diag("round %d: ttyRFC%d still there 10 s after DEL and close (%s)",
+			     r + 1, ix, errname(ret));
+	}
+	tap(gone == rounds,
+	    "%d rounds: ports closed or deleted while the sender backs off from a full helper socket are gone afterwards (%d)",
+	    rounds, gone);
+	nl_close(&other);
+	nl_close(&H);
+	return tap_end();
+}
+
 /* ------------------------------------------------------------ mode: race */
 
 static volatile int race_ix = -1;
@@ -2127,6 +2392,8 @@ int main(int argc, char **argv)
 		return helper_mode();
 	if (!strcmp(mode, "race"))
 		return race_mode(argc, argv);
+	if (!strcmp(mode, "stall"))
+		return stall_mode(argc, argv);
 	if (!strcmp(mode, "eperm"))
 		return eperm_mode(argc, argv);
 	if (!strcmp(mode, "fuzz"))
@@ -2140,7 +2407,7 @@ int main(int argc, char **argv)
 		printf("%u\n", n.family);
 		return 0;
 	}
-	fprintf(stderr, "usage: %s policy|intruder|helper|race [N]|eperm [--drop-caps] [--family ID]|fuzz [N]|family\n",
+	fprintf(stderr, "usage: %s policy|intruder|helper|stall [N]|race [N]|eperm [--drop-caps] [--family ID] [--as WHO]|fuzz [N]|family\n",
 		argv[0]);
 	return 2;
 }
