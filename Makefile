@@ -4,6 +4,8 @@
 #   make demo       the README's demo
 #   make bench      benchmarks into docs/benchmarks.md
 #   make kbuild-sid build warning-free against Debian sid's kernel (chroot)
+#   make torture    10 minutes of tests/vm/torture.sh on the debug kernel
+#   make faults     50 rounds of each fault (tests/vm/faults.sh), recovery times
 
 # Default kernel: the one Debian's linux-headers-amd64 points at (the host
 # kernel may have no headers, e.g. in a container); override with KVER=/KDIR=.
@@ -11,7 +13,7 @@ KVER ?= $(shell tests/vm/kernels.sh default)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 export KVER
 
-.PHONY: all module helper unit deps check vmtest demo bench kbuild-sid clean
+.PHONY: all module helper unit deps check vmtest demo bench kbuild-sid torture faults clean
 
 all: module helper
 
@@ -48,10 +50,26 @@ bench: deps
 kbuild-sid:
 	tests/kbuild-sid.sh
 
+# The long runs of issue 9, outside CI's default list. The debug kernel is
+# TTYRFC_KERNELS=debug (make debug-kernel); any of these can be overridden.
+torture: all
+	TTYRFC_KERNELS="$${TTYRFC_KERNELS:-debug}" \
+	TTYRFC_TORTURE_SECS=$${TTYRFC_TORTURE_SECS:-600} \
+	TTYRFC_TORTURE_ROUNDS=$${TTYRFC_TORTURE_ROUNDS:-5} \
+	TTYRFC_VM_TIMEOUT=$${TTYRFC_VM_TIMEOUT:-3600} \
+	TTYRFC_GROUPS=tests/vm/torture.sh tests/vm/suite.sh
+
+faults: all
+	TTYRFC_KERNELS="$${TTYRFC_KERNELS:-$(KVER)}" \
+	TTYRFC_FAULTS_ROUNDS=$${TTYRFC_FAULTS_ROUNDS:-50} \
+	TTYRFC_VM_TIMEOUT=$${TTYRFC_VM_TIMEOUT:-5400} \
+	TTYRFC_GROUPS=tests/vm/faults.sh tests/vm/suite.sh
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C userspace-helper clean
 	$(MAKE) -C tests/unit clean
+	$(MAKE) -C tests/vm/progs clean
 
 # make install / make uninstall (DKMS, helper, systemd unit, udev rule, man pages)
 include mk/install.mk

@@ -5,6 +5,9 @@
 #   ... test talks rfc2217 to 127.0.0.1:$PORT; reads/writes the board side via $PEER
 #   tests/servers/ser2net_pty.sh stop [PORT]
 #   tests/servers/ser2net_pty.sh status [PORT]
+#   tests/servers/ser2net_pty.sh stop-server|start-server [PORT]
+#                                  only ser2net (a server restart); the PTY pair
+#                                  and whoever holds PEER stay
 #
 # start prints (for eval):  PORT=4000 DEV=/tmp/ttyrfc-dev.4000 PEER=/tmp/ttyrfc-peer.4000
 #                           S2N_DIR=/tmp/ttyrfc-s2n.4000
@@ -20,6 +23,8 @@
 #                    use") while the first one is connected, instead of ending it
 #      S2N_ACCEPTER  default "telnet(rfc2217),tcp"; "tcp" gives a plain TCP
 #                    accepter (no RFC 2217: the common Pi-side mistake)
+#      S2N_ADDR      address to listen on (default 127.0.0.1), e.g. inside a
+#                    network namespace: ip netns exec NS env S2N_ADDR=10.99.0.2 ...
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=/usr/bin/python3
@@ -40,6 +45,20 @@ killpid() {
     rm -f "$f"
 }
 
+start_ser2net() {
+    local dbg=-n
+    [ "$(cat "$D/debug" 2>/dev/null)" = 1 ] && dbg=-d
+    setsid ser2net $dbg -c "$D/ser2net.yaml" -P "$D/ser2net.pidfile" </dev/null >>"$D/ser2net.log" 2>&1 &
+    echo $! > "$D/ser2net.pid"
+    for _ in $(seq 100); do listening && break; sleep 0.05; done
+    if ! listening; then
+        echo "ser2net_pty.sh: ser2net is not listening on ${S2N_ADDR:-127.0.0.1}:$PORT:" >&2
+        cat "$D/ser2net.log" >&2
+        killpid "$D/ser2net.pid"
+        return 1
+    fi
+}
+
 case $cmd in
 start)
     if listening; then echo "ser2net_pty.sh: port $PORT already in use" >&2; exit 1; fi
@@ -53,7 +72,7 @@ start)
 %YAML 1.1
 ---
 connection: &ttyrfc$PORT
-  accepter: ${S2N_ACCEPTER:-telnet(rfc2217),tcp},127.0.0.1,$PORT
+  accepter: ${S2N_ACCEPTER:-telnet(rfc2217),tcp},${S2N_ADDR:-127.0.0.1},$PORT
   connector: serialdev,$DEV,115200n81,local
   enable: on
   options:
@@ -65,16 +84,17 @@ connection: &ttyrfc$PORT
     mdns: false
 ${S2N_OPTS:-}
 YAML
-    dbg=-n; [ "${S2N_DEBUG:-0}" = 1 ] && dbg=-d
-    setsid ser2net $dbg -c "$D/ser2net.yaml" -P "$D/ser2net.pidfile" </dev/null >"$D/ser2net.log" 2>&1 &
-    echo $! > "$D/ser2net.pid"
-    for _ in $(seq 100); do listening && break; sleep 0.05; done
-    if ! listening; then
-        echo "ser2net_pty.sh: ser2net is not listening on 127.0.0.1:$PORT:" >&2
-        cat "$D/ser2net.log" >&2
-        killpid "$D/ser2net.pid"; killpid "$D/ptypair.pid"; exit 1
-    fi
+    echo "${S2N_DEBUG:-0}" > "$D/debug"
+    start_ser2net || { killpid "$D/ptypair.pid"; exit 1; }
     echo "PORT=$PORT DEV=$DEV PEER=$PEER S2N_DIR=$D"
+    ;;
+stop-server)
+    killpid "$D/ser2net.pid"
+    for _ in $(seq 100); do listening || break; sleep 0.05; done
+    ;;
+start-server)
+    [ -s "$D/ser2net.yaml" ] || { echo "ser2net_pty.sh: nothing started on $PORT" >&2; exit 1; }
+    listening || start_ser2net
     ;;
 stop)
     killpid "$D/ser2net.pid"

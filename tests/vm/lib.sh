@@ -9,6 +9,14 @@
 #                              else fail and print the last $T_TAIL (20) output lines
 #                              indented. Set T_VERBOSE=1 to always show the output.
 #                              Honours T_TIMEOUT (seconds, default none) via timeout(1).
+#   t_tap CMD [ARGS...]        run CMD, a program printing "ok - NAME" / "not ok - NAME"
+#                              lines, each after its "# ..." diagnostics (shown when it
+#                              fails); "## ..." lines are always shown. Every result
+#                              becomes a t_ok/t_fail; a CMD that fails (or times out,
+#                              T_TIMEOUT) without reporting a failure fails one more.
+#   t_progs                    set PROGS to a directory with up-to-date builds of
+#                              tests/vm/progs (build/vmtests from the host, else built
+#                              here into /tmp); fails the group's "build" test if not
 #   t_diag MSG...              print "# MSG" lines
 #   t_dmesg_clean [NAME]       fail if the kernel log (since t_dmesg_mark, else since
 #                              boot) has WARNING:/BUG:/Oops/... lines
@@ -59,6 +67,48 @@ t_run() {
     fi
     rm -f "$out"
     return "$rc"
+}
+
+t_tap() {
+	local line diag="" nfail=0 rc rcf
+	rcf=$(mktemp "${TMPDIR:-/tmp}/t_tap.XXXXXX")
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*"# SKIP"*)
+			line=${line#ok - }
+			t_skip "${line%% # SKIP*}" "${line#* # SKIP }"; diag="" ;;
+		"ok - "*) t_ok "${line#ok - }"; diag="" ;;
+		"not ok - "*)
+			t_fail "${line#not ok - }" "${diag%$'\n'}"
+			nfail=$((nfail + 1)); diag="" ;;
+		"## "*) printf '# %s\n' "${line#\#\# }" ;;
+		"# "*) diag+="${line#\# }"$'\n'
+			[ "${T_VERBOSE:-0}" = 1 ] && printf '%s\n' "$line" ;;
+		*) diag+="$line"$'\n' ;;
+		esac
+	done < <(if [ -n "${T_TIMEOUT:-}" ]; then
+			timeout -k 5 "$T_TIMEOUT" "$@" 2>&1 </dev/null
+		 else
+			"$@" 2>&1 </dev/null
+		 fi; echo $? >"$rcf")
+	rc=$(cat "$rcf"); rm -f "$rcf"
+	if [ "$rc" != 0 ] && [ "$nfail" = 0 ]; then
+		local why="exit $rc"
+		[ "$rc" = 124 ] && [ -n "${T_TIMEOUT:-}" ] && why="timeout after ${T_TIMEOUT}s"
+		t_fail "$* ($why)" "$(printf '%s' "$diag" | tail -n "$T_TAIL")"
+	fi
+	[ "$rc" = 0 ]
+}
+
+t_progs() {
+	PROGS=$PWD/build/vmtests
+	make -s -q -C tests/vm/progs OUTPUT="$PROGS" 2>/dev/null && return 0
+	PROGS=/tmp/vmtests
+	t_diag "building tests/vm/progs in the VM (slow under TCG)"
+	make -s -C tests/vm/progs OUTPUT="$PROGS" >"${TTYRFC_VM_RESULTS:-/tmp}/progs-build.log" 2>&1 &&
+		return 0
+	t_fail "build tests/vm/progs" "$(tail -n 20 "${TTYRFC_VM_RESULTS:-/tmp}/progs-build.log")"
+	return 1
 }
 
 T_DMESG_PATTERN='WARNING:|BUG:|Oops|scheduling while atomic|general protection|KASAN|refcount_t|list_del corruption|list_add corruption|INFO: task .* blocked|Call Trace:|kernel BUG|UBSAN|use-after-free'

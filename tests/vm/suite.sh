@@ -5,7 +5,7 @@
 #   TTYRFC_GROUPS="tests/vm/foundation.sh"   only these groups
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-GROUPS_ALL="tests/vm/foundation.sh tests/vm/control.sh tests/vm/delivery.sh tests/vm/install.sh tests/vm/esptool.sh tests/vm/selftests.sh tests/vm/quirks.sh"
+GROUPS_ALL="tests/vm/foundation.sh tests/vm/control.sh tests/vm/delivery.sh tests/vm/install.sh tests/vm/esptool.sh tests/vm/selftests.sh tests/vm/quirks.sh tests/vm/abuse.sh tests/vm/torture.sh tests/vm/faults_ci.sh"
 status=0
 
 build_for() {	# kernel version -> path of a ttyrfc.ko built for it
@@ -34,6 +34,11 @@ case " ${TTYRFC_GROUPS:-$GROUPS_ALL} " in
 *" tests/vm/selftests.sh "*)
 	make -s -C tests/selftests/ttyrfc OUTPUT="$PWD/build/selftests" \
 		>&2 || status=1 ;;
+esac
+# the C programs of the abuse, torture and faults groups, likewise
+case " ${TTYRFC_GROUPS:-$GROUPS_ALL} " in
+*" tests/vm/abuse.sh "*|*" tests/vm/torture.sh "*|*" tests/vm/faults"*)
+	make -s -C tests/vm/progs OUTPUT="$PWD/build/vmtests" >&2 || status=1 ;;
 esac
 
 first=1
