@@ -404,3 +404,19 @@ bool mdns_stack_has(const char *stack, const char *layer)
 	}
 	return false;
 }
+
+void mdns_stack_parse(const char *stack, struct mdns_stack *st)
+{
+	const char *t = strstr(stack, "telnet(");
+	const char *r = t ? strstr(t, "rfc2217") : NULL;
+	const char *end = t ? strchr(t, ')') : NULL;
+
+	memset(st, 0, sizeof(*st));
+	st->known = *stack;
+	st->telnet = mdns_stack_has(stack, "telnet");
+	/* telnet(rfc2217) or telnet(...,rfc2217=true), not rfc2217=false */
+	st->rfc2217 = r && (!end || r < end) && strncmp(r, "rfc2217=f", 9) &&
+		      strncmp(r, "rfc2217=0", 9);
+	st->tls = mdns_stack_has(stack, "ssl");
+	st->certauth = mdns_stack_has(stack, "certauth");
+}

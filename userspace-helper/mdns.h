@@ -61,7 +61,17 @@ int mdns_resolve(const char *name, int timeout_ms, struct mdns_service *out,
 int mdns_browse(int timeout_ms, struct mdns_service **out, char *why,
 		size_t len);
 
-/* Does the gensio stack "telnet,ssl,tcp" have the layer @layer? */
+/* Does the gensio stack "telnet(rfc2217),ssl,tcp" have the layer @layer? */
 bool mdns_stack_has(const char *stack, const char *layer);
+
+/* What a gensiostack means for a client. */
+struct mdns_stack {
+	bool known;		/* the TXT had a gensiostack */
+	bool telnet;
+	bool rfc2217;		/* telnet(rfc2217): modem lines, settings */
+	bool tls;		/* ssl */
+	bool certauth;		/* gensio's own authentication, on top of ssl */
+};
+void mdns_stack_parse(const char *stack, struct mdns_stack *st);
 
 #endif
