@@ -37,6 +37,8 @@ static const struct subcommand {
 	  "create a port; prints its device", false, false },
 	{ "del", cmd_del, "PORT", "remove a port (an open one is unplugged)",
 	  false, false },
+	{ "discover", cmd_discover, "[--timeout MS]",
+	  "list the ports ser2net announces over mDNS", true, false },
 };
 
 #define N_SUBCOMMANDS	(sizeof(subcommands) / sizeof(subcommands[0]))
@@ -139,7 +141,7 @@ int main(int argc, char **argv)
 			continue;
 		cmd_name = c->name;
 		if (json && !c->json)
-			return bad_usage("--json goes with list and show, not %s",
+			return bad_usage("--json goes with list, show and discover, not %s",
 					 cmd_name);
 		memset(&g, 0, sizeof(g));
 		ret = c->fn(&g, argc, argv);
