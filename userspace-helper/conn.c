@@ -99,6 +99,8 @@ void conn_reset(struct conn *c)
 	c->peer[0] = '\0';
 	c->name[0] = '\0';
 	c->why[0] = '\0';
+	c->why_err = 0;
+	c->received = 0;
 }
 
 /* ------------------------------------------------------------ lookups */
@@ -293,6 +295,7 @@ int conn_resolved(struct conn *c, struct resolve_result *r)
 		c->resolving = 0;
 		ret = -r->err;
 		snprintf(c->why, sizeof(c->why), "%s", r->why);
+		c->why_err = r->err;
 		if (!r->err)
 			keep_addrs(c, r);
 		if (r->mdns)
@@ -384,6 +387,7 @@ enum conn_state conn_start(struct conn *c, int64_t now)
 {
 	c->err = 0;
 	c->why[0] = '\0';
+	c->why_err = 0;
 	c->deadline = now + CONN_TIMEOUT_MS;
 	if (attempt_next(c, now))
 		return CONN_PENDING;
@@ -425,7 +429,7 @@ static void promote(struct conn *c, int slot)
 	c->tls = c->hs;
 	c->hs = NULL;
 	attempts_close(c);
-	c->sent = 0;
+	c->sent = c->received = 0;
 	c->deadline = c->stagger_at = 0;
 	ev.data.u64 = tok(TOK_SOCK, c->index, TOK_SLOT_SOCK, c->gen);
 	epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->fd, &ev);
@@ -434,7 +438,7 @@ static void promote(struct conn *c, int slot)
 /* A TLS failure: the same certificate on every address, so give up. */
 static enum conn_state tls_failed(struct conn *c, int err)
 {
-	c->err = err;
+	c->err = c->why_err = err;
 	attempts_close(c);
 	return CONN_FAILED;
 }
@@ -476,7 +480,7 @@ static enum conn_state tls_start(struct conn *c, int slot, int64_t now)
 	c->hs_slot = slot;
 	c->stagger_at = 0;
 	/* the handshake has a deadline of its own */
-	c->deadline = now + CONN_TIMEOUT_MS;
+	c->deadline = now + CONN_TLS_TIMEOUT_MS;
 	return handshake(c, slot);
 }
 
@@ -517,7 +521,7 @@ enum conn_state conn_timer(struct conn *c, int64_t now)
 		if (c->hs_slot >= 0) {
 			snprintf(c->why, sizeof(c->why),
 				 "TLS: no handshake with %s within %d s",
-				 c->peer, CONN_TIMEOUT_MS / 1000);
+				 c->peer, CONN_TLS_TIMEOUT_MS / 1000);
 			return tls_failed(c, ETIMEDOUT);
 		}
 		note_err(c, ETIMEDOUT);
@@ -564,9 +568,11 @@ ssize_t conn_send(struct conn *c, const void *buf, size_t n)
 
 	if (c->tls) {
 		ret = tls_send(c->tls, buf, n);
-		if (ret < 0 && *tls_why(c->tls))
+		if (ret < 0 && *tls_why(c->tls)) {
+			c->why_err = errno;
 			snprintf(c->why, sizeof(c->why), "%s",
 				 tls_why(c->tls));
+		}
 	} else {
 		ret = send(c->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
@@ -579,11 +585,18 @@ ssize_t conn_recv(struct conn *c, void *buf, size_t n)
 {
 	ssize_t ret;
 
-	if (!c->tls)
-		return recv(c->fd, buf, n, MSG_DONTWAIT);
-	ret = tls_recv(c->tls, buf, n);
-	if (ret < 0 && *tls_why(c->tls))
-		snprintf(c->why, sizeof(c->why), "%s", tls_why(c->tls));
+	if (c->tls) {
+		ret = tls_recv(c->tls, buf, n);
+		if (ret < 0 && *tls_why(c->tls)) {
+			c->why_err = errno;
+			snprintf(c->why, sizeof(c->why), "%s",
+				 tls_why(c->tls));
+		}
+	} else {
+		ret = recv(c->fd, buf, n, MSG_DONTWAIT);
+	}
+	if (ret > 0)
+		c->received += ret;
 	return ret;
 }
 
@@ -595,6 +608,11 @@ bool conn_pending(const struct conn *c)
 const char *conn_why(const struct conn *c)
 {
 	return *c->why ? c->why : NULL;
+}
+
+int conn_why_err(const struct conn *c)
+{
+	return c->why_err;
 }
 
 int conn_unacked(const struct conn *c)

@@ -23,6 +23,7 @@
 #define CONN_ATTEMPTS		4	/* connects in flight at once */
 #define CONN_STAGGER_MS		250	/* next address if no answer by then */
 #define CONN_TIMEOUT_MS		5000	/* all addresses together */
+#define CONN_TLS_TIMEOUT_MS	10000	/* the TLS handshake, after that */
 #define CONN_WHY_MAX		TLS_WHY_MAX
 
 /*
@@ -66,6 +67,8 @@ struct conn {
 	struct tls *hs;
 	char name[256];			/* the host it was reached by */
 	char why[CONN_WHY_MAX];		/* the last failure, explained */
+	int why_err;			/* ... and its errno */
+	uint64_t received;		/* bytes conn_recv() returned */
 	/* getting there */
 	struct conn_addr addr[CONN_ADDRS];
 	int naddr, next;
@@ -126,8 +129,9 @@ ssize_t conn_send(struct conn *c, const void *buf, size_t n);
 ssize_t conn_recv(struct conn *c, void *buf, size_t n);
 /* Received bytes wait inside TLS: no epoll event will say so. */
 bool conn_pending(const struct conn *c);
-/* The explanation of the last failure, or NULL. */
+/* The explanation of the last failure, or NULL; conn_why_err() its errno. */
 const char *conn_why(const struct conn *c);
+int conn_why_err(const struct conn *c);
 /* Bytes of c->sent the peer's TCP has acknowledged; -errno on failure. */
 int64_t conn_acked(struct conn *c);
 /* Bytes the socket holds that the peer has not acknowledged yet. */

@@ -481,8 +481,14 @@ static void setup_eof(struct port *p, int err)
 		port_fail(p, rerr, why);
 		return;
 	}
-	if (err || conn_why(&p->conn)) {
-		port_fail(p, err ? err : ECONNRESET, conn_why(&p->conn));
+	/* the TLS layer's explanation comes with its errno (ENOKEY, ...) */
+	if (conn_why(&p->conn)) {
+		port_fail(p, conn_why_err(&p->conn) ? conn_why_err(&p->conn) :
+			  err ? err : ECONNRESET, conn_why(&p->conn));
+		return;
+	}
+	if (err) {
+		port_fail(p, err, NULL);
 		return;
 	}
 	/* a TLS accepter closes a plain client without a word */
@@ -779,8 +785,10 @@ static void sock_read(struct port *p)
 	if (n == 0) {
 		if (p->state == PS_SETUP)
 			setup_eof(p, 0);
-		else
+		else if (p->conn.received || p->flags & TTYRFC_F_TLS)
 			port_fail(p, ECONNRESET, "closed by the server");
+		else	/* up by the 1 s rule; a slow TLS accepter, then */
+			port_fail(p, ECONNRESET, "closed by the server, which never sent a byte (a TLS accepter, ssl(...)? then add the port as tls://HOST:PORT)");
 		return;
 	}
 	feed(p, buf, n);

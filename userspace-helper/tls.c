@@ -405,7 +405,7 @@ static int closed_early(struct tls *t, char *why, size_t len)
 			    "the server requires a client certificate (ssl(clientauth)), and the port has none (ttyrfcctl add ... --cert FILE --key FILE)");
 	if (t->cert_requested)
 		return fail(why, len, EACCES,
-			    "the server closed the connection after checking our client certificate: it does not accept it (signed by another CA than the server's ssl(CA=...)?)");
+			    "the server closed the connection after checking our client certificate: it does not accept it (ser2net: is the certificate, or its CA, in <authdir>/<its CN>/allowed_certs/ on the server?)");
 	return fail(why, len, ECONNRESET,
 		    "the server closed the connection during the TLS handshake");
 }
