@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "mdns.h"
@@ -118,23 +119,29 @@ static int refuse_duplicate(const struct port_spec *s)
 }
 
 /*
- * A file ttyrfcd will read, as an absolute path (it runs elsewhere).
+ * A file ttyrfcd will read, as an absolute path (it runs elsewhere). Not
+ * through realpath(): a symbolic link such as systemd's /var/lib/ttyrfcd
+ * (StateDirectory=, a link into /var/lib/private) must stay as it is.
  * The key's mode is checked here too, so the mistake shows at once.
  */
 static int check_file(const char *opt, const char *path, bool key,
 		      char *abs)
 {
+	char cwd[PATH_MAX];
 	struct stat st;
+	int n;
 
-	if (strlen(path) > CTL_PATH_MAX || !realpath(path, abs)) {
-		fprintf(stderr, "%s: add: %s %s: %s\n", prog, opt, path,
-			strlen(path) > CTL_PATH_MAX ? "path too long" :
-			strerror(errno));
+	if (*path == '/' || !getcwd(cwd, sizeof(cwd)))
+		n = snprintf(abs, PATH_MAX, "%s", path);
+	else
+		n = snprintf(abs, PATH_MAX, "%s/%s", cwd, path);
+	if (n < 0 || n > CTL_PATH_MAX) {
+		fprintf(stderr, "%s: add: %s %s: path too long\n", prog, opt,
+			path);
 		return 1;
 	}
-	if (strlen(abs) > CTL_PATH_MAX || stat(abs, &st) < 0) {
+	if (stat(abs, &st) < 0) {
 		fprintf(stderr, "%s: add: %s %s: %s\n", prog, opt, abs,
-			strlen(abs) > CTL_PATH_MAX ? "path too long" :
 			strerror(errno));
 		return 1;
 	}
