@@ -38,14 +38,21 @@ wait_for() {	# wait_for FILE REGEX [tenths]
 on_vm() { nsenter -t "$VM_HOLDER" -m --root --wd="$PWD" "$@"; }
 on_pi() { nsenter -t "$PI_HOLDER" -m -n --root --wd="$PWD" "$@"; }
 ctl() { on_vm "$CTL" "$@"; }
-# with_open DEV CMD...: run CMD while DEV is held open (CLOCAL, as by default)
+# with_open DEV CMD...: run CMD while DEV is held open (CLOCAL, as by default) by a
+# process of its own: a descriptor of this shell would be inherited by the servers
+# CMD starts, and they would keep the port (and the module) busy
 with_open() {
-	local dev=$1 rc
+	local dev=$1 holder rc
 	shift
-	exec 3<>"/dev/$dev" || return 1
-	sleep 0.3
+	sleep 3600 <>"/dev/$dev" &
+	holder=$!
+	for _ in $(seq 150); do
+		[ "$(cat "/sys/class/tty/$dev/link" 2>/dev/null)" = up ] && break
+		kill -0 "$holder" 2>/dev/null || { echo "open /dev/$dev failed"; return 1; }
+		sleep 0.1
+	done
 	"$@"; rc=$?
-	exec 3>&-
+	kill "$holder"; wait "$holder" 2>/dev/null
 	return $rc
 }
 
