@@ -3,19 +3,10 @@
  * Host unit tests for the RFC 2217 codec.  TAP-style output, final line
  * "N passed, N failed", exit status 1 on any failure.
  */
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "rfc2217.h"
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		printf("# %s:%d: check failed: %s\n",			\
-		       __FILE__, __LINE__, #cond);			\
-		return false;						\
-	}								\
-} while (0)
+#include "unit.h"
 
 /* ---- recorder for codec callbacks ---- */
 
@@ -707,10 +698,7 @@ static bool t_fuzz(void)
 
 /* ---- runner ---- */
 
-static const struct {
-	const char *name;
-	bool (*fn)(void);
-} tests[] = {
+static const struct unit_test tests[] = {
 	{ "escape every byte value", t_escape_all_bytes },
 	{ "escape runs of 0xFF", t_escape_ff_runs },
 	{ "escape into every small out size", t_escape_small_out },
@@ -739,22 +727,4 @@ static const struct {
 	{ "fuzz 1e5 random chunks", t_fuzz },
 };
 
-int main(void)
-{
-	size_t i, n = sizeof(tests) / sizeof(tests[0]);
-	int pass = 0, fail = 0;
-
-	printf("1..%zu\n", n);
-	for (i = 0; i < n; i++) {
-		bool ok = tests[i].fn();
-
-		printf("%s %zu - %s\n", ok ? "ok" : "not ok", i + 1,
-		       tests[i].name);
-		if (ok)
-			pass++;
-		else
-			fail++;
-	}
-	printf("%d passed, %d failed\n", pass, fail);
-	return fail ? 1 : 0;
-}
+UNIT_MAIN(tests)
