@@ -9,9 +9,18 @@
  * (RFC 8305 style). esp_rfc2217_server listens on IPv4 only, so a name
  * that gives ::1 first still works.
  *
+ * An mDNS port's service is looked up the same way, by a thread that asks
+ * avahi-daemon (mdns.c), again for every connection: a board that moved to
+ * another Pi, or got a new lease, is found where it is now.
+ *
+ * A TLS port's connection is up once the handshake on the first socket to
+ * connect is done (tls.c); a certificate that fails verification fails the
+ * connection, without trying the other addresses.
+ *
  * What the peer acknowledged is the bytes given to the socket minus its
  * send queue (SIOCOUTQ); TX ACK timestamps on the error queue say when to
- * look again.
+ * look again. Through TLS, that is ciphertext: tls.c maps it back to the
+ * plaintext the session counts.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -32,6 +41,7 @@
 #include <linux/sockios.h>
 
 #include "conn.h"
+#include "mdns.h"
 
 uint32_t conn_gen(void)
 {
@@ -50,6 +60,7 @@ void conn_init(struct conn *c, int epfd, unsigned int index)
 	c->epfd = epfd;
 	c->index = index;
 	c->fd = -1;
+	c->hs_slot = -1;
 	for (i = 0; i < CONN_ATTEMPTS; i++)
 		c->att[i].fd = -1;
 }
@@ -69,18 +80,27 @@ static void attempts_close(struct conn *c)
 
 	for (i = 0; i < CONN_ATTEMPTS; i++)
 		close_fd(c, &c->att[i].fd);
+	tls_free(c->hs);
+	c->hs = NULL;
+	c->hs_slot = -1;
 }
 
 void conn_reset(struct conn *c)
 {
 	attempts_close(c);
 	close_fd(c, &c->fd);
+	tls_free(c->tls);
+	c->tls = NULL;
 	c->naddr = c->next = 0;
 	c->err = 0;
 	c->sent = 0;
 	c->deadline = c->stagger_at = 0;
 	c->resolving = 0;
 	c->peer[0] = '\0';
+	c->name[0] = '\0';
+	c->why[0] = '\0';
+	c->why_err = 0;
+	c->received = 0;
 }
 
 /* ------------------------------------------------------------ lookups */
@@ -91,8 +111,11 @@ struct resolve_result {
 	int err;
 	int naddr;
 	struct conn_addr addr[CONN_ADDRS];
-	char host[256];
+	char host[256];			/* a name, or an mDNS service */
 	char service[8];
+	bool mdns;
+	char found[256];		/* mDNS: the host the service is on */
+	char why[CONN_WHY_MAX];
 };
 
 static int resolver_pipe[2] = { -1, -1 };
@@ -144,11 +167,40 @@ static void lookup(struct resolve_result *r, int flags)
 		r->err = EHOSTUNREACH;
 }
 
+static void lookup_mdns(struct resolve_result *r)
+{
+	struct mdns_service s;
+	int i, ret;
+
+	r->naddr = 0;
+	ret = mdns_resolve(r->host, MDNS_RESOLVE_MS, &s, r->why,
+			   sizeof(r->why));
+	r->err = -ret;
+	if (ret)
+		return;
+	for (i = 0; i < s.naddr && r->naddr < CONN_ADDRS; i++) {
+		memcpy(&r->addr[r->naddr].ss, &s.ss[i], s.sslen[i]);
+		r->addr[r->naddr++].len = s.sslen[i];
+	}
+	/* "pi1.local." and "pi1.local" are the same name */
+	snprintf(r->found, sizeof(r->found), "%s", s.host);
+	if (*r->found && r->found[strlen(r->found) - 1] == '.')
+		r->found[strlen(r->found) - 1] = '\0';
+	if (!r->naddr) {
+		r->err = EHOSTUNREACH;
+		snprintf(r->why, sizeof(r->why),
+			 "mDNS: service \"%s\" has no address", r->host);
+	}
+}
+
 static void *lookup_thread(void *arg)
 {
 	struct resolve_result *r = arg;
 
-	lookup(r, 0);
+	if (r->mdns)
+		lookup_mdns(r);
+	else
+		lookup(r, 0);
 	/* a pointer is smaller than PIPE_BUF: the write is atomic */
 	if (write(resolver_pipe[1], &r, sizeof(r)) != sizeof(r))
 		free(r);
@@ -162,26 +214,13 @@ static void keep_addrs(struct conn *c, const struct resolve_result *r)
 	c->next = 0;
 }
 
-int conn_resolve(struct conn *c, const char *host, uint16_t port)
+static int start_lookup(struct conn *c, struct resolve_result *r)
 {
 	static uint32_t ids;
-	struct resolve_result *r = calloc(1, sizeof(*r));
 	pthread_attr_t attr;
 	pthread_t t;
 	int err;
 
-	if (!r)
-		return -ENOMEM;
-	snprintf(r->host, sizeof(r->host), "%s", host);
-	snprintf(r->service, sizeof(r->service), "%u", port);
-	r->index = c->index;
-	/* an address needs no thread */
-	lookup(r, AI_NUMERICHOST);
-	if (!r->err) {
-		keep_addrs(c, r);
-		free(r);
-		return 1;
-	}
 	if (resolver_fd() < 0) {
 		free(r);
 		return -errno;
@@ -198,6 +237,39 @@ int conn_resolve(struct conn *c, const char *host, uint16_t port)
 	}
 	c->resolving = r->id;
 	return 0;
+}
+
+int conn_resolve(struct conn *c, const char *host, uint16_t port)
+{
+	struct resolve_result *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	snprintf(r->host, sizeof(r->host), "%s", host);
+	snprintf(r->service, sizeof(r->service), "%u", port);
+	snprintf(c->name, sizeof(c->name), "%s", host);
+	r->index = c->index;
+	/* an address needs no thread */
+	lookup(r, AI_NUMERICHOST);
+	if (!r->err) {
+		keep_addrs(c, r);
+		free(r);
+		return 1;
+	}
+	return start_lookup(c, r);
+}
+
+int conn_resolve_mdns(struct conn *c, const char *name)
+{
+	struct resolve_result *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	snprintf(r->host, sizeof(r->host), "%s", name);
+	r->mdns = true;
+	r->index = c->index;
+	c->name[0] = '\0';
+	return start_lookup(c, r);
 }
 
 struct resolve_result *resolver_read(void)
@@ -222,8 +294,12 @@ int conn_resolved(struct conn *c, struct resolve_result *r)
 	if (c->resolving && r->id == c->resolving) {
 		c->resolving = 0;
 		ret = -r->err;
+		snprintf(c->why, sizeof(c->why), "%s", r->why);
+		c->why_err = r->err;
 		if (!r->err)
 			keep_addrs(c, r);
+		if (r->mdns)
+			snprintf(c->name, sizeof(c->name), "%s", r->found);
 	}
 	free(r);
 	return ret;
@@ -271,6 +347,8 @@ static bool attempts_running(const struct conn *c)
 /* Start the next address; false if none is left or no slot is free. */
 static bool attempt_next(struct conn *c, int64_t now)
 {
+	if (c->hs_slot >= 0)
+		return false;	/* connected; the TLS handshake runs */
 	while (c->next < c->naddr) {
 		const struct conn_addr *a = &c->addr[c->next];
 		struct epoll_event ev = { .events = EPOLLOUT };
@@ -308,6 +386,8 @@ static bool attempt_next(struct conn *c, int64_t now)
 enum conn_state conn_start(struct conn *c, int64_t now)
 {
 	c->err = 0;
+	c->why[0] = '\0';
+	c->why_err = 0;
 	c->deadline = now + CONN_TIMEOUT_MS;
 	if (attempt_next(c, now))
 		return CONN_PENDING;
@@ -336,6 +416,74 @@ static void tune(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &ts, sizeof(ts));
 }
 
+/* The socket of attempt @slot is the connection now. */
+static void promote(struct conn *c, int slot)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	c->fd = c->att[slot].fd;
+	c->gen = conn_gen();
+	describe(c, &c->addr[c->att[slot].addr]);
+	epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	c->att[slot].fd = -1;
+	c->tls = c->hs;
+	c->hs = NULL;
+	attempts_close(c);
+	c->sent = c->received = 0;
+	c->deadline = c->stagger_at = 0;
+	ev.data.u64 = tok(TOK_SOCK, c->index, TOK_SLOT_SOCK, c->gen);
+	epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->fd, &ev);
+}
+
+/* A TLS failure: the same certificate on every address, so give up. */
+static enum conn_state tls_failed(struct conn *c, int err)
+{
+	c->err = c->why_err = err;
+	attempts_close(c);
+	return CONN_FAILED;
+}
+
+/* One step of attempt @slot's handshake. */
+static enum conn_state handshake(struct conn *c, int slot)
+{
+	struct epoll_event ev = { 0 };
+	bool want_out;
+	int ret;
+
+	ret = tls_handshake(c->hs, &want_out, c->why, sizeof(c->why));
+	if (ret < 0)
+		return tls_failed(c, -ret);
+	if (ret == 1) {
+		promote(c, slot);
+		return CONN_UP;
+	}
+	ev.events = want_out ? EPOLLOUT : EPOLLIN;
+	ev.data.u64 = tok(TOK_SOCK, c->index, slot, c->att[slot].gen);
+	epoll_ctl(c->epfd, EPOLL_CTL_MOD, c->att[slot].fd, &ev);
+	return CONN_PENDING;
+}
+
+/* Attempt @slot connected: start TLS on it, the others lose. */
+static enum conn_state tls_start(struct conn *c, int slot, int64_t now)
+{
+	int i, err;
+
+	for (i = 0; i < CONN_ATTEMPTS; i++)
+		if (i != slot)
+			close_fd(c, &c->att[i].fd);
+	describe(c, &c->addr[c->att[slot].addr]);
+	c->hs = tls_new(c->att[slot].fd, c->tls_cfg,
+			*c->name ? c->name : c->peer, &err, c->why,
+			sizeof(c->why));
+	if (!c->hs)
+		return tls_failed(c, err);
+	c->hs_slot = slot;
+	c->stagger_at = 0;
+	/* the handshake has a deadline of its own */
+	c->deadline = now + CONN_TLS_TIMEOUT_MS;
+	return handshake(c, slot);
+}
+
 enum conn_state conn_attempt_ready(struct conn *c, unsigned int slot,
 				   uint32_t gen, int64_t now)
 {
@@ -345,28 +493,16 @@ enum conn_state conn_attempt_ready(struct conn *c, unsigned int slot,
 	if (slot >= CONN_ATTEMPTS || c->att[slot].fd < 0 ||
 	    c->att[slot].gen != gen)
 		return CONN_PENDING;	/* an event for a socket gone since */
+	if (c->hs_slot == (int)slot)
+		return handshake(c, slot);
 	if (getsockopt(c->att[slot].fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	if (!err) {
 		/* writable and no error: connected. The others lose. */
-		c->fd = c->att[slot].fd;
-		c->gen = conn_gen();
-		describe(c, &c->addr[c->att[slot].addr]);
-		epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		c->att[slot].fd = -1;
-		attempts_close(c);
-		tune(c->fd);
-		c->sent = 0;
-		c->deadline = c->stagger_at = 0;
-		{
-			struct epoll_event ev = {
-				.events = EPOLLIN,
-				.data.u64 = tok(TOK_SOCK, c->index,
-						TOK_SLOT_SOCK, c->gen),
-			};
-
-			epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->fd, &ev);
-		}
+		tune(c->att[slot].fd);
+		if (c->tls_cfg)
+			return tls_start(c, slot, now);
+		promote(c, slot);
 		return CONN_UP;
 	}
 	note_err(c, err);
@@ -382,6 +518,12 @@ enum conn_state conn_timer(struct conn *c, int64_t now)
 	if (c->fd >= 0 || !attempts_running(c))
 		return c->fd >= 0 ? CONN_UP : CONN_PENDING;
 	if (c->deadline && now >= c->deadline) {
+		if (c->hs_slot >= 0) {
+			snprintf(c->why, sizeof(c->why),
+				 "TLS: no handshake with %s within %d s",
+				 c->peer, CONN_TLS_TIMEOUT_MS / 1000);
+			return tls_failed(c, ETIMEDOUT);
+		}
 		note_err(c, ETIMEDOUT);
 		attempts_close(c);
 		return CONN_FAILED;
@@ -409,21 +551,93 @@ int64_t conn_next_timer(const struct conn *c)
 void conn_watch(struct conn *c, bool in, bool out)
 {
 	struct epoll_event ev = {
-		.events = (in ? EPOLLIN : 0) | (out ? EPOLLOUT : 0),
 		.data.u64 = tok(TOK_SOCK, c->index, TOK_SLOT_SOCK, c->gen),
 	};
 
+	/* TLS may have to write to go on reading (a key update) */
+	if (c->tls && tls_wants_out(c->tls))
+		out = true;
+	ev.events = (in ? EPOLLIN : 0) | (out ? EPOLLOUT : 0);
 	if (c->fd >= 0)
 		epoll_ctl(c->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-int64_t conn_acked(struct conn *c)
+ssize_t conn_send(struct conn *c, const void *buf, size_t n)
+{
+	ssize_t ret;
+
+	if (c->tls) {
+		ret = tls_send(c->tls, buf, n);
+		if (ret < 0 && *tls_why(c->tls)) {
+			c->why_err = errno;
+			snprintf(c->why, sizeof(c->why), "%s",
+				 tls_why(c->tls));
+		}
+	} else {
+		ret = send(c->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	if (ret > 0)
+		c->sent += ret;
+	return ret;
+}
+
+ssize_t conn_recv(struct conn *c, void *buf, size_t n)
+{
+	ssize_t ret;
+
+	if (c->tls) {
+		ret = tls_recv(c->tls, buf, n);
+		if (ret < 0 && *tls_why(c->tls)) {
+			c->why_err = errno;
+			snprintf(c->why, sizeof(c->why), "%s",
+				 tls_why(c->tls));
+		}
+	} else {
+		ret = recv(c->fd, buf, n, MSG_DONTWAIT);
+	}
+	if (ret > 0)
+		c->received += ret;
+	return ret;
+}
+
+bool conn_pending(const struct conn *c)
+{
+	return c->tls && c->fd >= 0 && tls_pending(c->tls);
+}
+
+const char *conn_why(const struct conn *c)
+{
+	return *c->why ? c->why : NULL;
+}
+
+int conn_why_err(const struct conn *c)
+{
+	return c->why_err;
+}
+
+int conn_unacked(const struct conn *c)
 {
 	int outq;
 
 	if (c->fd < 0 || ioctl(c->fd, SIOCOUTQ, &outq) < 0)
+		return -1;
+	return outq;
+}
+
+int64_t conn_acked(struct conn *c)
+{
+	uint64_t wire;
+	int outq = conn_unacked(c);
+
+	if (outq < 0)
 		return -EBADF;
-	if (outq < 0 || (uint64_t)outq > c->sent)
+	if (c->tls) {
+		/* ciphertext acknowledged, as the plaintext it carries */
+		wire = tls_wire_written(c->tls);
+		wire = (uint64_t)outq > wire ? 0 : wire - outq;
+		return tls_plain_acked(c->tls, wire);
+	}
+	if ((uint64_t)outq > c->sent)
 		return 0;
 	return c->sent - outq;
 }
@@ -449,14 +663,46 @@ int conn_drain_errors(struct conn *c)
 	return err;
 }
 
-int conn_take(struct conn *c, uint32_t *gen)
+int conn_shutdown(struct conn *c)
 {
-	int fd = c->fd;
+	if (c->tls) {
+		int ret = tls_shutdown(c->tls);
 
-	if (fd >= 0)
-		epoll_ctl(c->epfd, EPOLL_CTL_DEL, fd, NULL);
-	*gen = c->gen;
-	c->fd = -1;
-	conn_reset(c);
-	return fd;
+		if (ret <= 0)
+			return ret;
+	}
+	return shutdown(c->fd, SHUT_WR) < 0 && errno != ENOTCONN ? -1 : 1;
+}
+
+void conn_move(struct conn *to, struct conn *from)
+{
+	if (from->fd >= 0)
+		epoll_ctl(from->epfd, EPOLL_CTL_DEL, from->fd, NULL);
+	*to = *from;
+	/* @from keeps nothing of the connection */
+	from->fd = -1;
+	from->tls = NULL;
+	conn_reset(from);
+	/* @to is the connection alone: no attempts, no lookup */
+	to->hs = NULL;
+	to->hs_slot = -1;
+	to->resolving = 0;
+	for (int i = 0; i < CONN_ATTEMPTS; i++)
+		to->att[i].fd = -1;
+}
+
+void conn_describe(const struct conn *c, char *buf, size_t len)
+{
+	struct tls_info ti;
+	size_t n;
+
+	n = snprintf(buf, len, "peer=%s\nname=%s\n", c->peer, c->name);
+	if (!c->tls || n >= len)
+		return;
+	tls_describe(c->tls, &ti);
+	snprintf(buf + n, len - n,
+		 "tls_protocol=%s\ntls_cipher=%s\ntls_verified_name=%s\n"
+		 "tls_subject=%s\ntls_issuer=%s\ntls_not_after=%s\n",
+		 ti.protocol, ti.cipher, ti.name, ti.subject, ti.issuer,
+		 ti.not_after);
 }

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * One TCP connection to a server: name resolution off the event loop,
- * every address tried in order with staggered attempts (happy eyeballs),
- * socket tuning, and how much of what was sent the peer acknowledged.
+ * One TCP connection to a server: name resolution off the event loop (DNS,
+ * or an mDNS service), every address tried in order with staggered
+ * attempts (happy eyeballs), socket tuning, TLS if the port wants it, and
+ * how much of what was sent the peer acknowledged.
+ *
+ * Everything above speaks plaintext: conn_send() and conn_recv() are
+ * send() and recv(), through TLS or not, and conn_acked() counts the
+ * plaintext bytes whose ciphertext the peer's TCP acknowledged.
  */
 #ifndef TTYRFC_CONN_H
 #define TTYRFC_CONN_H
@@ -10,11 +15,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
+
+#include "tls.h"
 
 #define CONN_ADDRS		8	/* addresses kept per name */
 #define CONN_ATTEMPTS		4	/* connects in flight at once */
 #define CONN_STAGGER_MS		250	/* next address if no answer by then */
 #define CONN_TIMEOUT_MS		5000	/* all addresses together */
+#define CONN_TLS_TIMEOUT_MS	10000	/* the TLS handshake, after that */
+#define CONN_WHY_MAX		TLS_WHY_MAX
 
 /*
  * epoll tokens: what a ready fd is, without pointers that could be stale.
@@ -48,8 +58,17 @@ struct conn {
 	/* the connected socket */
 	int fd;
 	uint32_t gen;
-	uint64_t sent;			/* bytes the socket took */
+	uint64_t sent;			/* (plaintext) bytes the socket took */
 	char peer[64];			/* its address, as text */
+	/* TLS: set by the owner before connecting; the session once up */
+	const struct tls_config *tls_cfg;
+	struct tls *tls;
+	int hs_slot;			/* attempt doing its handshake, or -1 */
+	struct tls *hs;
+	char name[256];			/* the host it was reached by */
+	char why[CONN_WHY_MAX];		/* the last failure, explained */
+	int why_err;			/* ... and its errno */
+	uint64_t received;		/* bytes conn_recv() returned */
 	/* getting there */
 	struct conn_addr addr[CONN_ADDRS];
 	int naddr, next;
@@ -73,18 +92,24 @@ void conn_reset(struct conn *c);
  * result read from resolver_fd()), or -errno.
  */
 int conn_resolve(struct conn *c, const char *host, uint16_t port);
+/* Look the mDNS service @name up (always a thread): 0 or -errno. */
+int conn_resolve_mdns(struct conn *c, const char *name);
 int resolver_fd(void);
 struct resolve_result;
 /* The next finished lookup, or NULL; its port index and id are in it. */
 struct resolve_result *resolver_read(void);
 unsigned int resolve_result_index(const struct resolve_result *r);
-/* 0 if @r answered @c's lookup (addresses kept), -errno if it failed,
- * 1 if it was for an older lookup. Frees @r in every case. */
+/* 0 if @r answered @c's lookup (addresses kept), -errno if it failed
+ * (c->why may say why), 1 if it was for an older lookup. Frees @r. */
 int conn_resolved(struct conn *c, struct resolve_result *r);
 
 enum conn_state { CONN_PENDING, CONN_UP, CONN_FAILED };
 
-/* Start connecting to the addresses; CONN_FAILED with c->err if none. */
+/*
+ * Start connecting to the addresses; CONN_FAILED with c->err (and c->why,
+ * if there is more to say) if none. With c->tls_cfg the connection is up
+ * once the TLS handshake is done.
+ */
 enum conn_state conn_start(struct conn *c, int64_t now);
 /* An attempt's fd is ready (token slot @slot, generation @gen). */
 enum conn_state conn_attempt_ready(struct conn *c, unsigned int slot,
@@ -96,12 +121,30 @@ int64_t conn_next_timer(const struct conn *c);
 
 /* Once up: watch for input (@in), room (@out) and errors (always). */
 void conn_watch(struct conn *c, bool in, bool out);
+/*
+ * send() and recv() of plaintext, non-blocking: bytes, 0 (recv: end of
+ * file) or -1 with errno; conn_why() may explain a failure.
+ */
+ssize_t conn_send(struct conn *c, const void *buf, size_t n);
+ssize_t conn_recv(struct conn *c, void *buf, size_t n);
+/* Received bytes wait inside TLS: no epoll event will say so. */
+bool conn_pending(const struct conn *c);
+/* The explanation of the last failure, or NULL; conn_why_err() its errno. */
+const char *conn_why(const struct conn *c);
+int conn_why_err(const struct conn *c);
 /* Bytes of c->sent the peer's TCP has acknowledged; -errno on failure. */
 int64_t conn_acked(struct conn *c);
+/* Bytes the socket holds that the peer has not acknowledged yet. */
+int conn_unacked(const struct conn *c);
 /* Throw away ACK notifications; the pending socket error, if any. */
 int conn_drain_errors(struct conn *c);
+/* End our side: TLS close_notify, then FIN. 1 done, 0 again, -1 errno. */
+int conn_shutdown(struct conn *c);
 
-/* Take the connected socket out of @c (for a graceful end elsewhere). */
-int conn_take(struct conn *c, uint32_t *gen);
+/* Move the connection to @to (for a graceful end elsewhere); @from is reset. */
+void conn_move(struct conn *to, struct conn *from);
+
+/* key=value lines for ttyrfcctl show: peer, name, TLS parameters. */
+void conn_describe(const struct conn *c, char *buf, size_t len);
 
 #endif

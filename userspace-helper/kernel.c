@@ -19,6 +19,7 @@
 #include "genl.h"
 #include "kernel.h"
 #include "linger.h"
+#include "runinfo.h"
 
 static struct genl g;
 static struct port *ports[PORTS_LIMIT];
@@ -37,6 +38,7 @@ static struct session_env kenv = {
 	.status = k_status,
 	.lingering = linger_active,
 	.linger = linger_start,
+	.up = runinfo_write,
 };
 const struct session_env *env = &kenv;
 
@@ -186,8 +188,36 @@ static uint64_t get_u64(const struct nlattr *a)
 	       mnl_attr_get_u64(a) : 0;
 }
 
+static int tls_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct tls_config *t = data;
+	char *dst;
+	size_t len;
+
+	switch (mnl_attr_get_type(attr)) {
+	case TTYRFC_TLS_CA:
+		dst = t->ca, len = sizeof(t->ca);
+		break;
+	case TTYRFC_TLS_CERT:
+		dst = t->cert, len = sizeof(t->cert);
+		break;
+	case TTYRFC_TLS_KEY:
+		dst = t->key, len = sizeof(t->key);
+		break;
+	case TTYRFC_TLS_SERVER_NAME:
+		dst = t->server_name, len = sizeof(t->server_name);
+		break;
+	default:
+		return MNL_CB_OK;
+	}
+	if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+		snprintf(dst, len, "%s", mnl_attr_get_str(attr));
+	return MNL_CB_OK;
+}
+
 static void on_open(struct port *p, const struct nlattr **tb)
 {
+	static struct tls_config tls;
 	struct open_args a = { 0 };
 	uint32_t mask;
 
@@ -208,6 +238,11 @@ static void on_open(struct port *p, const struct nlattr **tb)
 	a.ctrl_seq = get_u64(tb[TTYRFC_A_CTRL_SEQ]);
 	a.rx_pos = get_u64(tb[TTYRFC_A_RX_POS]);
 	a.rx_limit = get_u64(tb[TTYRFC_A_RX_LIMIT]);
+	if (tb[TTYRFC_A_TLS]) {
+		memset(&tls, 0, sizeof(tls));
+		mnl_attr_parse_nested(tb[TTYRFC_A_TLS], tls_attr_cb, &tls);
+		a.tls = &tls;
+	}
 	get_settings(tb, &a.s, &mask, &a.mctrl_known);
 	port_open(p, &a);
 }
@@ -247,6 +282,7 @@ static void drop_ports(void)
 			port_free(ports[i]);
 		ports[i] = NULL;
 	}
+	runinfo_init();
 }
 
 /*

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
-/* ttyrfcd: connections ending well; see linger.h. */
+/*
+ * ttyrfcd: connections ending well; see linger.h. A lingering connection
+ * keeps its struct conn, so a TLS one sends the rest through TLS and ends
+ * with close_notify before its FIN.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <unistd.h>
-#include <linux/sockios.h>
 
 #include "linger.h"
 
@@ -19,16 +20,17 @@
 
 struct lingering {
 	bool used;
-	int fd;
+	struct conn c;		/* the connection, moved from the port */
 	uint32_t gen;
 	unsigned int index;	/* the port it belonged to */
 	struct outq q;
 	bool shut;		/* our FIN is out */
+	bool shut_out;		/* ... once the socket has room */
 	bool eof;		/* and the server's came */
 	int64_t deadline;	/* give up if no progress by then */
 	int64_t end;		/* and in any case */
 	uint64_t left;		/* unacknowledged, when last looked */
-	char what[300];		/* "ttyRFC0: host:port" for the log */
+	char what[320];		/* "ttyRFC0: host:port" for the log */
 };
 
 static struct lingering lingers[LINGERS];
@@ -39,11 +41,11 @@ void (*linger_done)(unsigned int index);
 static void watch(struct lingering *l, int op)
 {
 	struct epoll_event ev = {
-		.events = EPOLLIN | (l->q.len ? EPOLLOUT : 0),
+		.events = EPOLLIN | (l->q.len || l->shut_out ? EPOLLOUT : 0),
 		.data.u64 = tok(TOK_LINGER, l - lingers, 0, l->gen),
 	};
 
-	epoll_ctl(epfd, op, l->fd, &ev);
+	epoll_ctl(epfd, op, l->c.fd, &ev);
 }
 
 bool linger_active(unsigned int index)
@@ -59,16 +61,16 @@ bool linger_active(unsigned int index)
 static void finish(struct lingering *l, const char *why)
 {
 	char buf[4096];
-	int outq = 0;
+	int outq;
 
 	/* read what is there: a close with unread input sends a RST */
-	while (recv(l->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+	while (conn_recv(&l->c, buf, sizeof(buf)) > 0)
 		;
-	if (why && (ioctl(l->fd, SIOCOUTQ, &outq) < 0 || outq || l->q.len))
+	outq = conn_unacked(&l->c);
+	if (why && (outq || l->q.len))
 		log_msg("%s: %s; %u bytes were not acknowledged", l->what, why,
-			outq + (unsigned int)l->q.len);
-	epoll_ctl(epfd, EPOLL_CTL_DEL, l->fd, NULL);
-	close(l->fd);
+			(outq > 0 ? outq : 0) + (unsigned int)l->q.len);
+	conn_reset(&l->c);	/* closes the socket */
 	outq_free(&l->q);
 	l->used = false;
 	if (!linger_active(l->index) && linger_done)
@@ -82,8 +84,7 @@ static void progress(struct lingering *l)
 	int outq;
 
 	while (l->q.len) {
-		ssize_t n = send(l->fd, outq_data(&l->q), l->q.len,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = conn_send(&l->c, outq_data(&l->q), l->q.len);
 
 		if (n < 0) {
 			if (errno == EAGAIN)
@@ -97,11 +98,13 @@ static void progress(struct lingering *l)
 		outq_sent(&l->q, n);
 	}
 	if (!l->q.len && !l->shut) {
-		shutdown(l->fd, SHUT_WR);
-		l->shut = true;
+		int ret = conn_shutdown(&l->c);
+
+		l->shut_out = ret == 0;		/* TLS: again when writable */
+		l->shut = ret != 0;
 	}
 	for (;;) {
-		ssize_t n = recv(l->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t n = conn_recv(&l->c, buf, sizeof(buf));
 
 		if (n > 0)
 			continue;	/* the session is over: nobody reads it */
@@ -113,7 +116,8 @@ static void progress(struct lingering *l)
 		}
 		break;
 	}
-	if (ioctl(l->fd, SIOCOUTQ, &outq) < 0)
+	outq = conn_unacked(&l->c);
+	if (outq < 0)
 		outq = 0;
 	/* a slow server still taking the tail: wait on, within reason */
 	if ((uint64_t)outq + l->q.len < l->left) {
@@ -138,7 +142,6 @@ static void progress(struct lingering *l)
 void linger_start(struct port *p)
 {
 	struct lingering *l = NULL;
-	uint32_t gen;
 	int i;
 
 	for (i = 0; i < LINGERS && !l; i++)
@@ -147,26 +150,23 @@ void linger_start(struct port *p)
 	epfd = env->epfd;
 	if (!l) {
 		/* more ends in flight than slots: end this one at once */
-		int fd = conn_take(&p->conn, &gen);
-
-		if (fd >= 0)
-			close(fd);
+		conn_reset(&p->conn);
 		return;
 	}
 	memset(l, 0, sizeof(*l));
-	l->fd = conn_take(&p->conn, &gen);
-	if (l->fd < 0)
+	conn_move(&l->c, &p->conn);
+	if (l->c.fd < 0)
 		return;
 	l->used = true;
-	l->gen = gen;
+	l->gen = l->c.gen;
 	l->index = p->index;
 	l->q = p->q;			/* the tail goes with it */
 	memset(&p->q, 0, sizeof(p->q));
 	l->deadline = now_ms() + LINGER_MAX_MS;
 	l->end = now_ms() + LINGER_END_MS;
 	l->left = UINT64_MAX;
-	snprintf(l->what, sizeof(l->what), "ttyRFC%u: %s:%u", p->index,
-		 p->host, p->tcp_port);
+	snprintf(l->what, sizeof(l->what), "ttyRFC%u: %s", p->index,
+		 p->remote);
 	watch(l, EPOLL_CTL_ADD);
 	progress(l);
 }

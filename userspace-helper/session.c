@@ -59,12 +59,12 @@ plog(struct port *p, const char *fmt, ...)
 		       &p->stats[TTYRFC_STAT_LOG_SUPPRESSED], &held))
 		return;
 	if (held)
-		log_msg("ttyRFC%u: %s:%u: (%" PRIu64 " lines held back)",
-			p->index, p->host, p->tcp_port, held);
+		log_msg("ttyRFC%u: %s: (%" PRIu64 " lines held back)",
+			p->index, p->remote, held);
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	log_msg("ttyRFC%u: %s:%u: %s", p->index, p->host, p->tcp_port, line);
+	log_msg("ttyRFC%u: %s: %s", p->index, p->remote, line);
 }
 
 static bool is_raw(const struct port *p)
@@ -428,6 +428,8 @@ static void port_up(struct port *p)
 	p->link_due = true;
 	p->link_state = TTYRFC_LINK_UP;
 	p->dirty = true;
+	if (env->up)
+		env->up(p);
 }
 
 /*
@@ -468,8 +470,7 @@ static void setup_eof(struct port *p, int err)
 
 	/* what it said before it went may still be unread */
 	while (p->conn.fd >= 0 && p->rx_len < PORT_HOLD_MAX) {
-		n = recv(p->conn.fd, buf, PORT_HOLD_MAX - p->rx_len,
-			 MSG_DONTWAIT);
+		n = conn_recv(&p->conn, buf, PORT_HOLD_MAX - p->rx_len);
 		if (n <= 0)
 			break;
 		feed(p, buf, n);
@@ -480,8 +481,20 @@ static void setup_eof(struct port *p, int err)
 		port_fail(p, rerr, why);
 		return;
 	}
-	port_fail(p, err ? err : ECONNRESET,
-		  err ? NULL : "the server closed the connection at once");
+	/* the TLS layer's explanation comes with its errno (ENOKEY, ...) */
+	if (conn_why(&p->conn)) {
+		port_fail(p, conn_why_err(&p->conn) ? conn_why_err(&p->conn) :
+			  err ? err : ECONNRESET, conn_why(&p->conn));
+		return;
+	}
+	if (err) {
+		port_fail(p, err, NULL);
+		return;
+	}
+	/* a TLS accepter closes a plain client without a word */
+	port_fail(p, ECONNRESET, p->flags & TTYRFC_F_TLS || p->rx_len ?
+		  "the server closed the connection at once" :
+		  "the server closed the connection at once (a TLS accepter, ssl(...)? then add the port as tls://HOST:PORT)");
 }
 
 static void on_connected(struct port *p)
@@ -501,7 +514,7 @@ static void do_connect(struct port *p)
 {
 	p->state = PS_CONNECTING;
 	if (conn_start(&p->conn, now_ms()) == CONN_FAILED)
-		port_fail(p, p->conn.err, NULL);
+		port_fail(p, p->conn.err, conn_why(&p->conn));
 }
 
 static void start_connect(struct port *p)
@@ -509,7 +522,12 @@ static void start_connect(struct port *p)
 	int ret;
 
 	p->state = PS_RESOLVING;
-	ret = conn_resolve(&p->conn, p->host, p->tcp_port);
+	/* TLS is checked against the name the server is reached by */
+	p->conn.tls_cfg = p->flags & TTYRFC_F_TLS ? &p->tls : NULL;
+	if (p->flags & TTYRFC_F_MDNS)
+		ret = conn_resolve_mdns(&p->conn, p->host);
+	else
+		ret = conn_resolve(&p->conn, p->host, p->tcp_port);
 	if (ret < 0)
 		port_fail(p, -ret, NULL);
 	else if (ret == 1)
@@ -527,7 +545,8 @@ void port_resolved(struct port *p, struct resolve_result *r)
 
 		snprintf(why, sizeof(why), "cannot resolve the name: %s",
 			 strerror(-ret));
-		port_fail(p, -ret == EAGAIN ? EHOSTUNREACH : -ret, why);
+		port_fail(p, -ret == EAGAIN ? EHOSTUNREACH : -ret,
+			  conn_why(&p->conn) ? conn_why(&p->conn) : why);
 		return;
 	}
 	do_connect(p);
@@ -583,6 +602,18 @@ void port_open(struct port *p, const struct open_args *a)
 	snprintf(p->host, sizeof(p->host), "%s", a->host);
 	p->tcp_port = a->tcp_port;
 	p->flags = a->flags;
+	if (a->tls)
+		p->tls = *a->tls;
+	else
+		memset(&p->tls, 0, sizeof(p->tls));
+	if (p->flags & TTYRFC_F_MDNS)
+		snprintf(p->remote, sizeof(p->remote), "mdns://%s", p->host);
+	else if (strchr(p->host, ':'))
+		snprintf(p->remote, sizeof(p->remote), "[%s]:%u", p->host,
+			 p->tcp_port);
+	else
+		snprintf(p->remote, sizeof(p->remote), "%s:%u", p->host,
+			 p->tcp_port);
 	p->sid = a->sid;
 	p->kind = a->kind;
 	p->fail_err = 0;
@@ -596,10 +627,10 @@ void port_open(struct port *p, const struct open_args *a)
 	p->server_known = p->server_logged = 0;
 	p->modem = 0;
 	p->stats_due = true;
-	log_dbg("ttyRFC%u: session %u (%s) to %s:%u", p->index, p->sid,
+	log_dbg("ttyRFC%u: session %u (%s) to %s", p->index, p->sid,
 		a->kind == TTYRFC_OPEN_FIRST ? "open" :
 		a->kind == TTYRFC_OPEN_RECONNECT ? "reconnect" : "replay",
-		p->host, p->tcp_port);
+		p->remote);
 
 	if (!is_raw(p)) {
 		rfc2217_init(&p->codec, &codec_ops, p);
@@ -741,21 +772,23 @@ static void sock_read(struct port *p)
 		return;
 	if (room > sizeof(buf))
 		room = sizeof(buf);
-	n = recv(p->conn.fd, buf, room, MSG_DONTWAIT);
+	n = conn_recv(&p->conn, buf, room);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
 		if (p->state == PS_SETUP)
 			setup_eof(p, errno);
 		else
-			port_fail(p, errno, NULL);
+			port_fail(p, errno, conn_why(&p->conn));
 		return;
 	}
 	if (n == 0) {
 		if (p->state == PS_SETUP)
 			setup_eof(p, 0);
-		else
+		else if (p->conn.received || p->flags & TTYRFC_F_TLS)
 			port_fail(p, ECONNRESET, "closed by the server");
+		else	/* up by the 1 s rule; a slow TLS accepter, then */
+			port_fail(p, ECONNRESET, "closed by the server, which never sent a byte (a TLS accepter, ssl(...)? then add the port as tls://HOST:PORT)");
 		return;
 	}
 	feed(p, buf, n);
@@ -766,8 +799,7 @@ static void sock_read(struct port *p)
 static void sock_write(struct port *p)
 {
 	while (p->q.len) {
-		ssize_t n = send(p->conn.fd, outq_data(&p->q), p->q.len,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = conn_send(&p->conn, outq_data(&p->q), p->q.len);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -775,11 +807,10 @@ static void sock_write(struct port *p)
 			if (errno != EAGAIN && p->state == PS_SETUP)
 				setup_eof(p, errno);
 			else if (errno != EAGAIN)
-				port_fail(p, errno, NULL);
+				port_fail(p, errno, conn_why(&p->conn));
 			break;
 		}
 		outq_sent(&p->q, n);
-		p->conn.sent += n;
 	}
 	if (connected(p))
 		ack_check(p);
@@ -798,7 +829,7 @@ void port_sock_event(struct port *p, unsigned int slot, uint32_t gen,
 			on_connected(p);
 			break;
 		case CONN_FAILED:
-			port_fail(p, p->conn.err, NULL);
+			port_fail(p, p->conn.err, conn_why(&p->conn));
 			return;
 		case CONN_PENDING:
 			return;
@@ -834,6 +865,13 @@ void port_flush(struct port *p)
 	/* data the kernel took made room: read on */
 	if (!connected(p))
 		return;
+	/* TLS holds decrypted bytes that no epoll event will announce */
+	while (connected(p) && rx_room(p) && conn_pending(&p->conn)) {
+		sock_read(p);
+		kernel_flush(p);
+	}
+	if (!connected(p))
+		return;
 	in = rx_room(p) > 0;
 	if (in != p->want_in || (p->q.len > 0) != p->want_out) {
 		p->want_out = p->q.len > 0;
@@ -853,7 +891,7 @@ void port_timer(struct port *p, int64_t now)
 		break;
 	case PS_CONNECTING:
 		if (conn_timer(&p->conn, now) == CONN_FAILED)
-			port_fail(p, p->conn.err, NULL);
+			port_fail(p, p->conn.err, conn_why(&p->conn));
 		break;
 	case PS_SETUP:
 		if (p->wake_at && now >= p->wake_at) {

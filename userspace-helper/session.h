@@ -38,9 +38,11 @@ enum port_state {
 
 struct port {
 	uint32_t index;
-	char host[256];
-	uint16_t tcp_port;
+	char host[256];			/* or the mDNS service (F_MDNS) */
+	uint16_t tcp_port;		/* 0 for an mDNS service */
 	uint32_t flags;			/* TTYRFC_F_* */
+	struct tls_config tls;		/* with TTYRFC_F_TLS */
+	char remote[300];		/* for the log: "host:port", "mdns://name" */
 
 	/* the kernel's session */
 	uint32_t sid;			/* 0: none */
@@ -98,6 +100,8 @@ struct session_env {
 	/* an old connection of this port finished ending */
 	bool (*lingering)(unsigned int index);
 	void (*linger)(struct port *p);	/* take over conn + q, end well */
+	/* the session is up: what ttyrfcctl show should know (or NULL) */
+	void (*up)(struct port *p);
 };
 extern const struct session_env *env;
 
@@ -113,6 +117,7 @@ struct open_args {
 	const char *host;
 	uint16_t tcp_port;
 	uint32_t flags;
+	const struct tls_config *tls;	/* NULL: none given (the defaults) */
 	uint64_t tx_pos, ctrl_seq, rx_pos, rx_limit;
 	struct line_settings s;
 	uint32_t mctrl_known;

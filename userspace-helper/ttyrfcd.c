@@ -21,6 +21,7 @@
 
 #include "kernel.h"
 #include "linger.h"
+#include "runinfo.h"
 
 static int epfd;
 
@@ -113,6 +114,7 @@ int main(int argc, char **argv)
 	srand(time(NULL) ^ getpid());
 	sigaction(SIGPIPE, &sa, NULL);
 	linger_done = on_linger_done;
+	runinfo_init();
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0 || resolver_fd() < 0) {

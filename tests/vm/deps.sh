@@ -5,8 +5,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 PKGS=(
-    # build
-    build-essential pkg-config libmnl-dev linux-headers-amd64 kmod
+    # build (libssl-dev: TLS to ser2net; libavahi-client-dev: mDNS discovery)
+    build-essential pkg-config libmnl-dev libssl-dev libavahi-client-dev linux-headers-amd64 kmod
     # VM harness (tests/vm/run.sh, kernel.sh)
     qemu-system-x86 busybox-static cpio gzip xz-utils zstd dpkg coreutils
     # in-VM tools and server fixtures (tests/servers/)
@@ -15,6 +15,8 @@ PKGS=(
     linux-source-6.1
     # install/operate tests (tests/vm/install.sh)
     dkms udev mandoc systemd man-db
+    # TLS and mDNS tests (tests/vm/tls_mdns.sh): certificates, avahi-daemon on a D-Bus system bus
+    openssl avahi-daemon avahi-utils dbus
 )
 
 missing=()

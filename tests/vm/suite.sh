@@ -5,7 +5,7 @@
 #   TTYRFC_GROUPS="tests/vm/foundation.sh"   only these groups
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-GROUPS_ALL="tests/vm/foundation.sh tests/vm/control.sh tests/vm/delivery.sh tests/vm/install.sh tests/vm/esptool.sh tests/vm/selftests.sh tests/vm/quirks.sh tests/vm/abuse.sh tests/vm/torture.sh tests/vm/faults_ci.sh"
+GROUPS_ALL="tests/vm/foundation.sh tests/vm/control.sh tests/vm/delivery.sh tests/vm/install.sh tests/vm/esptool.sh tests/vm/selftests.sh tests/vm/quirks.sh tests/vm/abuse.sh tests/vm/torture.sh tests/vm/faults_ci.sh tests/vm/tls_mdns.sh"
 status=0
 
 build_for() {	# kernel version -> path of a ttyrfc.ko built for it
