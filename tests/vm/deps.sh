@@ -1,8 +1,14 @@
 #!/bin/bash
 # tests/vm/deps.sh — install every Debian package the build, the unit tests and the VM
 # suite need. Idempotent; run as root on Debian 12 (bookworm). Prints what it does.
+#   deps.sh          everything (make check, CI)
+#   deps.sh kbuild   only what building the debug kernel needs (tests/debug-kernel.sh)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
+
+# building a kernel from linux-source (make debug-kernel); linux-source-<series>
+# itself is installed by tests/debug-kernel.sh, pinned to the default kernel's version
+KBUILD_PKGS=(build-essential linux-headers-amd64 flex bison bc libelf-dev libssl-dev kmod xz-utils cpio rsync)
 
 PKGS=(
     # build
@@ -13,7 +19,10 @@ PKGS=(
     ser2net python3 python3-serial python3-intelhex socat picocom iproute2 util-linux procps psmisc
     # install/operate tests (tests/vm/install.sh)
     dkms udev mandoc systemd man-db
+    # make debug-kernel
+    "${KBUILD_PKGS[@]}"
 )
+[ "${1:-}" = kbuild ] && PKGS=("${KBUILD_PKGS[@]}")
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -30,6 +39,7 @@ else
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+[ "${1:-}" = kbuild ] && exit 0
 
 # The suite also builds for and boots Debian 12's newest 6.12 kernel (from
 # bookworm-security; no extra suite needed). Only its headers are installed;
