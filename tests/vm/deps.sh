@@ -17,6 +17,8 @@ PKGS=(
     qemu-system-x86 busybox-static cpio gzip xz-utils zstd dpkg coreutils
     # in-VM tools and server fixtures (tests/servers/)
     ser2net python3 python3-serial python3-intelhex socat picocom iproute2 util-linux procps psmisc
+    # kselftest harness headers for tests/selftests/ttyrfc (only in linux-source)
+    linux-source-6.1
     # install/operate tests (tests/vm/install.sh)
     dkms udev mandoc systemd man-db
     # make debug-kernel

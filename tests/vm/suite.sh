@@ -7,7 +7,7 @@
 #                                     lockdep, kmemleak, ...; built on first use, ~12 min)
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-GROUPS_ALL="tests/vm/foundation.sh tests/vm/control.sh tests/vm/install.sh tests/vm/esptool.sh"
+GROUPS_ALL="tests/vm/foundation.sh tests/vm/control.sh tests/vm/install.sh tests/vm/esptool.sh tests/vm/selftests.sh"
 status=0
 
 # the tree to build modules against: Debian's headers, or the debug kernel's build tree
@@ -42,6 +42,14 @@ build_for() {	# kernel version -> path of a ttyrfc.ko built for it
 # esptool 4.7 (Debian trixie) is unpacked on the host: the VM sees build/ read-only
 case " ${TTYRFC_GROUPS:-$GROUPS_ALL} " in
 *" tests/vm/esptool.sh "*) tests/vm/fetch-esptool.sh >&2 || status=1 ;;
+esac
+# the selftests are built here: unpacking the kselftest headers from
+# linux-source and compiling take minutes under TCG (the VM checks they
+# are up to date and builds its own copy if not)
+case " ${TTYRFC_GROUPS:-$GROUPS_ALL} " in
+*" tests/vm/selftests.sh "*)
+	make -s -C tests/selftests/ttyrfc OUTPUT="$PWD/build/selftests" \
+		>&2 || status=1 ;;
 esac
 
 first=1
