@@ -147,7 +147,7 @@ fi
 say "booting $KVER (timeout ${TIMEOUT}s): ${SCRIPT#$REPO/} $*"
 set +e
 timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
-    -accel tcg -cpu max -m "${TTYRFC_VM_MEM:-2048}" -smp "${TTYRFC_VM_SMP:-2}" \
+    -accel tcg -cpu "${TTYRFC_VM_CPU:-max}" -m "${TTYRFC_VM_MEM:-2048}" -smp "${TTYRFC_VM_SMP:-2}" \
     -nodefaults -no-user-config -display none -no-reboot \
     "${SERIAL[@]}" -monitor none \
     -kernel "$VMLINUZ" -initrd "$INITRD" -append "$APPEND" \
