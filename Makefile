@@ -7,13 +7,15 @@
 #   make torture    10 minutes of tests/vm/torture.sh on the debug kernel
 #   make faults     50 rounds of each fault (tests/vm/faults.sh), recovery times
 
+#   make debug-kernel  build the KASAN/lockdep/kmemleak kernel (TTYRFC_KERNELS=debug)
+
 # Default kernel: the one Debian's linux-headers-amd64 points at (the host
 # kernel may have no headers, e.g. in a container); override with KVER=/KDIR=.
 KVER ?= $(shell tests/vm/kernels.sh default)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 export KVER
 
-.PHONY: all module helper unit deps check vmtest demo bench kbuild-sid torture faults clean
+.PHONY: all module helper unit deps check vmtest demo bench kbuild-sid torture faults debug-kernel clean
 
 all: module helper
 
@@ -64,6 +66,11 @@ faults: all
 	TTYRFC_FAULTS_ROUNDS=$${TTYRFC_FAULTS_ROUNDS:-50} \
 	TTYRFC_VM_TIMEOUT=$${TTYRFC_VM_TIMEOUT:-5400} \
 	TTYRFC_GROUPS=tests/vm/faults.sh tests/vm/suite.sh
+
+# linux-source of the default kernel with KASAN, KFENCE, lockdep, DEBUG_OBJECTS,
+# UBSAN, kmemleak (tests/debug-kernel.config), cached in $TTYRFC_CACHE/debug-kernel
+debug-kernel:
+	tests/debug-kernel.sh
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean

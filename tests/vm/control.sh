@@ -71,4 +71,5 @@ tests/servers/ser2net_pty.sh stop $S2N_PORT
 cp "$REC_LOG" "$LOG/recorder.jsonl" 2>/dev/null
 rmmod ttyrfc || t_fail "rmmod"
 t_dmesg_clean "dmesg has no WARN/BUG/oops after the control tests"
+t_kmemleak_clean
 t_summary

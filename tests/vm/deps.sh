@@ -1,8 +1,14 @@
 #!/bin/bash
 # tests/vm/deps.sh — install every Debian package the build, the unit tests and the VM
 # suite need. Idempotent; run as root on Debian 12 (bookworm). Prints what it does.
+#   deps.sh          everything (make check, CI)
+#   deps.sh kbuild   only what building the debug kernel needs (tests/debug-kernel.sh)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
+
+# building a kernel from linux-source (make debug-kernel); linux-source-<series>
+# itself is installed by tests/debug-kernel.sh, pinned to the default kernel's version
+KBUILD_PKGS=(build-essential linux-headers-amd64 flex bison bc libelf-dev libssl-dev kmod xz-utils cpio rsync)
 
 PKGS=(
     # build (libssl-dev: TLS to ser2net; libavahi-client-dev: mDNS discovery)
@@ -17,7 +23,10 @@ PKGS=(
     dkms udev mandoc systemd man-db
     # TLS and mDNS tests (tests/vm/tls_mdns.sh): certificates, avahi-daemon on a D-Bus system bus
     openssl avahi-daemon avahi-utils dbus
+    # make debug-kernel
+    "${KBUILD_PKGS[@]}"
 )
+[ "${1:-}" = kbuild ] && PKGS=("${KBUILD_PKGS[@]}")
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -34,6 +43,7 @@ else
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+[ "${1:-}" = kbuild ] && exit 0
 
 # The suite also builds for and boots Debian 12's newest 6.12 kernel (from
 # bookworm-security; no extra suite needed). Only its headers are installed;

@@ -272,4 +272,5 @@ kill "$HELPER_PID" 2>/dev/null
 wait "$HELPER_PID" 2>/dev/null
 rmmod ttyrfc || t_fail "rmmod ttyrfc at the end"
 t_dmesg_clean "dmesg has no WARN/BUG/oops after the run"
+t_kmemleak_clean
 t_summary

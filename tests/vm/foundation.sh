@@ -175,4 +175,5 @@ rmmod ttyrfc
 
 # 8
 t_dmesg_clean "dmesg has no WARN/BUG/oops after the run"
+t_kmemleak_clean
 t_summary

@@ -47,7 +47,9 @@ case $REPO/ in /var/tmp/*) ;; *) mount -t tmpfs -o mode=1777 tmpfs $R/var/tmp ;;
 hostname ttyrfc-vm
 echo ttyrfc-vm > $R/etc/hostname 2>/dev/null
 ip link set lo up
-chroot $R /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin /bin/sh -c 'modprobe dummy numdummies=0 && ip link add dummy0 type dummy &&
+# (a kernel with dummy built in, like the debug kernel, has made dummy0 already)
+chroot $R /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin /bin/sh -c 'modprobe dummy numdummies=0 &&
+    { ip link show dummy0 >/dev/null 2>&1 || ip link add dummy0 type dummy; } &&
     ip addr add 192.0.2.1/24 dev dummy0 && ip link set dummy0 up' || echo "vm-init: dummy0 setup failed" >&2
 
 # The script talks on ttyS1 (host stdio); ttyS0 is the kernel console (console.log).

@@ -408,4 +408,5 @@ uninstalled() {
 t_run "uninstalled: nothing left, modprobe no longer finds it" uninstalled
 
 t_dmesg_clean "dmesg has no WARN/BUG/oops after the run"
+t_kmemleak_clean
 t_summary

@@ -2,14 +2,29 @@
 # tests/vm/kernel.sh — fetch and unpack the Debian kernel image the VM suite boots.
 #
 # Usage: tests/vm/kernel.sh            # prepare, then print the cache dir
-#        eval "$(tests/vm/kernel.sh --env)"   # sets KVER, KDIR, VMLINUZ, KMODDIR
+#        eval "$(tests/vm/kernel.sh --env)"   # sets KVER, KDIR, VMLINUZ, KMODDIR,
+#                                             # KBUILD (tree to build modules against), KFLAVOUR
 #
-# Env:   KVER               kernel version (default: newest /usr/src/linux-headers-*-amd64)
+# Env:   KVER               kernel version (default: newest /usr/src/linux-headers-*-amd64),
+#                           or "debug": the debug kernel of tests/debug-kernel.sh (built
+#                           if needed; its drivers are built in, KFLAVOUR=debug)
 #        TTYRFC_VM_CACHE    cache root (default: $TTYRFC_CACHE/vm, see tests/cache.sh); image lands in $TTYRFC_VM_CACHE/$KVER
 # Result: $KDIR/vmlinuz, $KDIR/lib/modules/$KVER/, $KDIR/boot/config-$KVER. Idempotent.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+if [ "${KVER:-}" = debug ]; then
+    "$REPO/tests/debug-kernel.sh" >&2     # builds once, then cached
+    eval "$("$REPO/tests/debug-kernel.sh" --env)"
+    if [ "${1:-}" = --env ]; then
+        printf 'KVER=%q\nKDIR=%q\nVMLINUZ=%q\nKMODDIR=%q\nKBUILD=%q\nKFLAVOUR=debug\n' \
+            "$DEBUG_KVER" "$DEBUG_ROOT" "$DEBUG_IMAGE" "$DEBUG_MODDIR" "$DEBUG_KDIR"
+    else
+        echo "$DEBUG_ROOT"
+    fi
+    exit 0
+fi
 
 if [ -z "${KVER:-}" ]; then
     KVER=$("$REPO/tests/vm/kernels.sh" default)
@@ -55,7 +70,8 @@ if [ ! -s "$KDIR/vmlinuz" ] || [ ! -f "$KDIR/lib/modules/$KVER/modules.dep" ]; t
 fi
 
 if [ "${1:-}" = "--env" ]; then
-    printf 'KVER=%q\nKDIR=%q\nVMLINUZ=%q\nKMODDIR=%q\n' "$KVER" "$KDIR" "$KDIR/vmlinuz" "$KDIR/lib/modules/$KVER"
+    printf 'KVER=%q\nKDIR=%q\nVMLINUZ=%q\nKMODDIR=%q\nKBUILD=%q\nKFLAVOUR=debian\n' "$KVER" "$KDIR" "$KDIR/vmlinuz" \
+        "$KDIR/lib/modules/$KVER" "/usr/src/linux-headers-$KVER"
 else
     echo "$KDIR"
 fi

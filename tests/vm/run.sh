@@ -7,16 +7,22 @@
 # Env:
 #   KVER                 kernel to boot (default: see tests/vm/kernel.sh)
 #   TTYRFC_VM_CACHE      cache root (default $TTYRFC_CACHE/vm, see tests/cache.sh)
-#   TTYRFC_VM_TIMEOUT    seconds before the VM is killed (default 900) -> exit 124
-#   TTYRFC_VM_MEM        guest RAM in MiB (default 2048)
+#   TTYRFC_VM_TIMEOUT    seconds before the VM is killed (default 900; debug kernel 5400)
+#                        -> exit 124
+#   TTYRFC_VM_MEM        guest RAM in MiB (default 2048; debug kernel 3072, for KASAN's
+#                        shadow, kmemleak's and lockdep's tables)
 #   TTYRFC_VM_SMP        guest CPUs (default 2)
 #   TTYRFC_VM_APPEND     extra kernel command line
 #   TTYRFC_VM_KEEP       host dir: copy the per-run results dir (logs the script left
 #                        in $TTYRFC_VM_RESULTS) there after the run
 #   TTYRFC_VM_QUIET=1    don't print run.sh's own progress lines (to stderr)
+#   TMPDIR               where the per-run results dir is made (default /tmp)
 #   TTYRFC_VM_CONSOLE=1 also stream the kernel console (ttyS0) to stdout; otherwise
 #                        it goes to a log whose tail is printed when the script fails/crashes
 # All other TTYRFC_* variables, plus V and VERBOSE, are passed into the guest.
+# KVER=debug boots the debug kernel (tests/debug-kernel.sh): its drivers are built
+# in, so the initramfs has no modules, and the guest gets TTYRFC_SLOW=1 (unless set)
+# so groups can widen timing tolerances for a kernel ~10x slower under TCG.
 # Inside the guest: TTYRFC_VM=1, TTYRFC_VM_RESULTS=/run/vm-results (RW, host-visible).
 # Exit codes: SCRIPT's; 124 timeout; 125 VM ended without reporting (crash/panic);
 #             126 SCRIPT not found.
@@ -31,7 +37,11 @@ SCRIPT=$1; shift
 case $SCRIPT in /*) ;; *) SCRIPT=$REPO/$SCRIPT ;; esac
 [ -f "$SCRIPT" ] || { echo "run.sh: no such script: $SCRIPT" >&2; exit 126; }
 
-eval "$("$HERE/kernel.sh" --env)"      # KVER KDIR VMLINUZ KMODDIR
+eval "$("$HERE/kernel.sh" --env)"      # KVER KDIR VMLINUZ KMODDIR KBUILD KFLAVOUR
+if [ "$KFLAVOUR" = debug ]; then
+    : "${TTYRFC_VM_TIMEOUT:=5400}" "${TTYRFC_VM_MEM:=3072}"
+    export TTYRFC_SLOW=${TTYRFC_SLOW:-1}
+fi
 
 T0=$(date +%s.%N)
 
@@ -40,16 +50,21 @@ BUSYBOX=$(command -v busybox || echo /bin/busybox)
 file_is_static() { ! ldd "$1" >/dev/null 2>&1; }
 file_is_static "$BUSYBOX" || { echo "run.sh: $BUSYBOX is not static; install busybox-static" >&2; exit 1; }
 
+# What init.sh must insmod before it can mount the host's /: module files with their
+# dependencies, in order. A kernel with them built in (the debug kernel) prints
+# "builtin NAME" instead, and the initramfs then carries no modules.
 INIT_MODULES="virtio_pci 9pnet_virtio 9p overlay virtio_rng"
 mods=()
 for m in $INIT_MODULES; do
+    deps=$(modprobe -d "$KDIR" -S "$KVER" --show-depends "$m" 2>&1) ||
+        { echo "run.sh: $KVER has no $m (neither a module nor built in): $deps" >&2; exit 1; }
     while read -r kind path _; do
         [ "$kind" = insmod ] || continue
         case " ${mods[*]-} " in *" $path "*) ;; *) mods+=("$path") ;; esac
-    done < <(modprobe -d "$KDIR" -S "$KVER" --show-depends "$m")
+    done <<<"$deps"
 done
 
-key=$( { echo "$KVER"; sha256sum "$BUSYBOX" "$HERE/init.sh" "$0"; printf '%s\n' "${mods[@]}"; } | sha256sum | cut -c1-16)
+key=$( { echo "$KVER"; sha256sum "$BUSYBOX" "$HERE/init.sh" "$0"; printf '%s\n' "${mods[@]+"${mods[@]}"}"; } | sha256sum | cut -c1-16)
 INITRD=$KDIR/initrd-$key.cpio.gz
 if [ ! -s "$INITRD" ]; then
     say "building initramfs $INITRD"
@@ -59,7 +74,7 @@ if [ ! -s "$INITRD" ]; then
     ln -s busybox "$stage/bin/sh"
     cp "$HERE/init.sh" "$stage/init"; chmod 755 "$stage/init"
     : > "$stage/modules/order"
-    for p in "${mods[@]}"; do
+    for p in "${mods[@]+"${mods[@]}"}"; do
         b=$(basename "$p"); b=${b%.xz}; b=${b%.zst}; b=${b%.gz}
         case $p in
             *.xz)  xz -dc "$p" > "$stage/modules/$b" ;;
@@ -112,6 +127,14 @@ chmod 755 "$RES/job.sh"
 TIMEOUT=${TTYRFC_VM_TIMEOUT:-900}
 APPEND="console=ttyS0 quiet panic=-1 mitigations=off nokaslr random.trust_cpu=on"
 APPEND+=" i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd 8250.nr_uarts=2 tsc=reliable no_timer_check"
+# KASAN prints only its first report unless told otherwise: a boot-time one under TCG
+# (not ours, see DESIGN.md) must not hide the module's; a big log ring keeps the
+# tests' dmesg marker (tests/vm/lib.sh) from scrolling out under the checkers' output
+[ "$KFLAVOUR" = debug ] && APPEND+=" kasan_multi_shot log_buf_len=8M"
+# The i440fx _PRT method loops over 128 slots in AML; on the debug kernel under TCG
+# each evaluation runs into ACPICA's 30 s loop timeout (AE_AML_LOOP_TIMEOUT, once per
+# PCI device: +90 s of boot). Route PCI interrupts by the BIOS's PIRQ table instead.
+[ "$KFLAVOUR" = debug ] && APPEND+=" pci=noacpi"
 APPEND+=" rdinit=/init ${TTYRFC_VM_APPEND:-}"
 
 # ttyS0 = kernel console -> $RES/console.log (or also stdout with TTYRFC_VM_CONSOLE=1)
@@ -124,7 +147,7 @@ fi
 say "booting $KVER (timeout ${TIMEOUT}s): ${SCRIPT#$REPO/} $*"
 set +e
 timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
-    -accel tcg -cpu max -m "${TTYRFC_VM_MEM:-2048}" -smp "${TTYRFC_VM_SMP:-2}" \
+    -accel tcg -cpu "${TTYRFC_VM_CPU:-max}" -m "${TTYRFC_VM_MEM:-2048}" -smp "${TTYRFC_VM_SMP:-2}" \
     -nodefaults -no-user-config -display none -no-reboot \
     "${SERIAL[@]}" -monitor none \
     -kernel "$VMLINUZ" -initrd "$INITRD" -append "$APPEND" \

@@ -90,4 +90,5 @@ wait "$HELPER_PID" 2>/dev/null
 # a test that failed half-way may leave a port behind; rmmod removes it
 rmmod ttyrfc || t_fail "rmmod after the selftests"
 t_dmesg_clean "dmesg has no WARN/BUG/oops after the selftests"
+t_kmemleak_clean
 t_summary

@@ -3,18 +3,34 @@
 # build ttyrfc.ko against its headers, then boot it once per group of tests.
 #   TTYRFC_KERNELS="6.1.0-56-amd64"   only these kernels
 #   TTYRFC_GROUPS="tests/vm/foundation.sh"   only these groups
+#   TTYRFC_KERNELS=debug              the debug kernel (tests/debug-kernel.sh: KASAN,
+#                                     lockdep, kmemleak, ...; built on first use, ~12 min)
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 GROUPS_ALL="tests/vm/foundation.sh tests/vm/control.sh tests/vm/delivery.sh tests/vm/install.sh tests/vm/esptool.sh tests/vm/selftests.sh tests/vm/quirks.sh tests/vm/abuse.sh tests/vm/torture.sh tests/vm/faults_ci.sh tests/vm/tls_mdns.sh"
 status=0
 
+# the tree to build modules against: Debian's headers, or the debug kernel's build tree
+kbuild_for() {
+	if [ "$1" = debug ]; then
+		tests/debug-kernel.sh >&2 || return 1
+		(eval "$(tests/debug-kernel.sh --env)" && echo "$DEBUG_KDIR")
+	else
+		echo "/usr/src/linux-headers-$1"
+	fi
+}
+
 build_for() {	# kernel version -> path of a ttyrfc.ko built for it
-	local kver=$1 dir=build/kmod/$1
+	local kver=$1 dir=build/kmod/$1 kbuild
+	kbuild=$(kbuild_for "$kver") || return 1
+	# one object dir per debug build (.../debug-kernel/<version>-<hash>/src): objects
+	# made against an older debug tree must not be reused
+	[ "$kver" = debug ] && dir=build/kmod/debug-$(basename "$(dirname "$kbuild")")
 	mkdir -p "$dir"
 	# sources only: objects built in-tree for another kernel must not leak in
 	{ echo Kbuild; find driver include -name '*.[ch]'; } |
 		cpio -pdmu --quiet "$dir" || return 1
-	make -s -C "/usr/src/linux-headers-$kver" M="$PWD/$dir" W=1 modules \
+	make -s -C "$kbuild" M="$PWD/$dir" W=1 modules \
 		>"$dir/build.log" 2>&1 || { cat "$dir/build.log" >&2; return 1; }
 	# warning-free with W=1 is part of the contract
 	if grep -E 'warning:|error:' "$dir/build.log" >&2; then
