@@ -4,6 +4,7 @@
 #   make demo       the README's demo
 #   make bench      benchmarks into docs/benchmarks.md
 #   make kbuild-sid build warning-free against Debian sid's kernel (chroot)
+#   make deb        Debian packages ttyrfc-dkms + ttyrfc-tools into build/deb
 
 # Default kernel: the one Debian's linux-headers-amd64 points at (the host
 # kernel may have no headers, e.g. in a container); override with KVER=/KDIR=.
@@ -11,7 +12,7 @@ KVER ?= $(shell tests/vm/kernels.sh default)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 export KVER
 
-.PHONY: all module helper unit deps check vmtest demo bench kbuild-sid clean
+.PHONY: all module helper unit deps check vmtest demo bench kbuild-sid deb clean
 
 all: module helper
 
@@ -47,6 +48,11 @@ bench: deps
 # the newest Debian kernel needs sid's compiler: build in a sid chroot
 kbuild-sid:
 	tests/kbuild-sid.sh
+
+# dpkg-buildpackage in a copy of the tree, then lintian (installs the
+# build dependencies from debian/control when they are missing)
+deb:
+	mk/deb.sh
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
