@@ -15,6 +15,8 @@ PKGS=(
     linux-source-6.1
     # install/operate tests (tests/vm/install.sh)
     dkms udev mandoc systemd man-db
+    # Debian packages (mk/deb.sh, tests/vm/deb.sh); the sid chroot (tests/kbuild-sid.sh)
+    debhelper dh-dkms lintian debootstrap
 )
 
 missing=()
