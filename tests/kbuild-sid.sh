@@ -198,20 +198,22 @@ fi
 
 # ------------------------------------------------------------ kernel image
 # sid splits the image: linux-image-<ver> pulls linux-binary-<ver> (vmlinuz
-# in /usr/lib/modules/<ver>/) and linux-modules-<ver> (.ko.xz)
+# in /usr/lib/modules/<ver>/), linux-modules-<ver> (.ko.xz) and
+# linux-base-<ver> (modules.builtin*, config): fetch every dependency that
+# carries the version in its name
 if [ $image = 1 ]; then
 	kd=${TTYRFC_VM_CACHE:-$TTYRFC_CACHE/vm}/$kver
-	if [ -s "$kd/vmlinuz" ] || ls "$kd"/deb/*.deb >/dev/null 2>&1; then
+	if [ -e "$kd/deb/.complete" ]; then
 		ok "kernel image $kver cached in $kd"
 	else
-		mkdir -p "$ROOT/tmp/kimg" "$kd"
+		rm -rf "$ROOT/tmp/kimg" && mkdir -p "$ROOT/tmp/kimg" "$kd"
 		names=$(in_sid apt-cache depends --no-recommends --no-suggests \
-			"linux-image-$kver" 2>/dev/null |
-			awk '/Depends: linux-(binary|modules|image)-/ { print $2 }' | tr -d '<>' | sort -u | tr '\n' ' ')
+			"linux-image-$kver" 2>/dev/null | awk '/Depends:/ { print $2 }' |
+			tr -d '<>' | grep -F -- "-$kver" | sort -u | tr '\n' ' ')
 		if in_sid sh -c "cd /tmp/kimg && apt-get -o APT::Sandbox::User=root download linux-image-$kver $names" \
 				>"$LOGS/image.log" 2>&1; then
-			rm -rf "$kd/deb.tmp" && mkdir -p "$kd/deb.tmp"
-			mv "$ROOT"/tmp/kimg/*.deb "$kd/deb.tmp/" && mv "$kd/deb.tmp" "$kd/deb"
+			rm -rf "$kd/deb" "$kd/vmlinuz" "$kd/lib" && mkdir -p "$kd/deb"
+			mv "$ROOT"/tmp/kimg/*.deb "$kd/deb/" && touch "$kd/deb/.complete"
 			ok "kernel image $kver downloaded: $(cd "$kd/deb" && ls | tr '\n' ' ')"
 		else
 			tail -n 20 "$LOGS/image.log" | sed 's/^/#   /'

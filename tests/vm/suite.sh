@@ -3,10 +3,19 @@
 # build ttyrfc.ko against its headers, then boot it once per group of tests.
 #   TTYRFC_KERNELS="6.1.0-56-amd64"   only these kernels
 #   TTYRFC_GROUPS="tests/vm/foundation.sh"   only these groups
+# The kernel "sid" (Debian sid's newest, in the default list) is built for in
+# a sid chroot (tests/kbuild-sid.sh: W=1 build, DKMS install of the .deb
+# against its headers, its image) and boots for the core groups only.
+# Every part prints its cost as "# cost: PART: N s".
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-GROUPS_ALL="tests/vm/foundation.sh tests/vm/control.sh tests/vm/install.sh tests/vm/esptool.sh tests/vm/selftests.sh"
+GROUPS_ALL="tests/vm/foundation.sh tests/vm/control.sh tests/vm/install.sh tests/vm/esptool.sh tests/vm/selftests.sh tests/vm/deb.sh"
+SID_GROUPS="tests/vm/foundation.sh tests/vm/control.sh"
+FIRST_KERNEL_ONLY="tests/vm/deb.sh"
+groups=${TTYRFC_GROUPS:-$GROUPS_ALL}
+kernels=$(tests/vm/kernels.sh list)
 status=0
+cost() { echo "# cost: $1: $(($SECONDS - $2)) s"; }
 
 build_for() {	# kernel version -> path of a ttyrfc.ko built for it
 	local kver=$1 dir=build/kmod/$1
@@ -24,20 +33,71 @@ build_for() {	# kernel version -> path of a ttyrfc.ko built for it
 }
 
 # esptool 4.7 (Debian trixie) is unpacked on the host: the VM sees build/ read-only
-case " ${TTYRFC_GROUPS:-$GROUPS_ALL} " in
+case " $groups " in
 *" tests/vm/esptool.sh "*) tests/vm/fetch-esptool.sh >&2 || status=1 ;;
 esac
 # the selftests are built here: unpacking the kselftest headers from
 # linux-source and compiling take minutes under TCG (the VM checks they
 # are up to date and builds its own copy if not)
-case " ${TTYRFC_GROUPS:-$GROUPS_ALL} " in
+case " $groups " in
 *" tests/vm/selftests.sh "*)
 	make -s -C tests/selftests/ttyrfc OUTPUT="$PWD/build/selftests" \
 		>&2 || status=1 ;;
 esac
 
-first=1
-for kver in $(tests/vm/kernels.sh list); do
+# the .debs, built here for the same reason: deb.sh installs them (and an
+# upgrade to a rebuilt, newer version), the sid step installs ttyrfc-dkms
+case " $groups $kernels " in
+*" tests/vm/deb.sh "*|*" sid "*)
+	t=$SECONDS
+	echo "# Debian packages (make deb)"
+	v=$(dpkg-parsechangelog -S Version)
+	if mk/deb.sh build/deb >build/deb.log 2>&1; then
+		echo "ok - make deb: ttyrfc-dkms, ttyrfc-tools $v build; lintian: no errors, no warnings"
+		echo "1 passed, 0 failed"
+	else
+		sed 's/^/# /' build/deb.log | tail -n 40
+		echo "not ok - make deb: ttyrfc-dkms, ttyrfc-tools $v build; lintian: no errors, no warnings"
+		echo "0 passed, 1 failed"
+		status=1
+	fi
+	cost "make deb (build + lintian)" $t
+	case " $groups " in *" tests/vm/deb.sh "*)
+		t=$SECONDS
+		mk/deb.sh --no-lintian --version "$v+upgrade1" build/deb-upgrade \
+			>build/deb-upgrade.log 2>&1 || { cat build/deb-upgrade.log; status=1; }
+		cost "rebuilt .debs for the upgrade test" $t
+		export TTYRFC_DEB_DIR=$PWD/build/deb TTYRFC_DEB_UPGRADE=$PWD/build/deb-upgrade
+	esac
+	;;
+esac
+
+# Debian sid's newest kernel: its headers need sid's gcc and libc, so the
+# module is built in a sid chroot, warning-free (W=1), and the ttyrfc-dkms
+# .deb is installed there: its DKMS build is the module the VM loads
+sid_kernel() {
+	local t=$SECONDS env=build/sid.env group
+	echo "# kernel sid (newest Debian)"
+	rm -f "$env"
+	tests/kbuild-sid.sh --deb build/deb --image --env "$env" || status=1
+	cost "sid chroot: W=1 build, DKMS install of the .deb, kernel image" $t
+	[ -s "$env" ] && . "$env"
+	if [ -z "${SID_KVER:-}" ] || [ -z "${SID_DKMS_KO:-}" ]; then
+		status=1
+		return
+	fi
+	for group in $groups; do
+		case " $SID_GROUPS " in *" $group "*) ;; *) continue ;; esac
+		echo "# VM $SID_KVER: $group"
+		t=$SECONDS
+		KVER=$SID_KVER TTYRFC_KO=$SID_DKMS_KO tests/vm/run.sh "$group" || status=1
+		cost "VM $SID_KVER: $group" $t
+	done
+}
+
+first=1 first_kver=
+for kver in $kernels; do
+	first_kver=${first_kver:-$kver}
 	# the first kernel gets every test at full size; later ones the same
 	# tests with smaller transfers, to keep CI within its time
 	if [ $first = 0 ]; then
@@ -45,6 +105,10 @@ for kver in $(tests/vm/kernels.sh list); do
 		export TTYRFC_ESPTOOL_QUICK=${TTYRFC_ESPTOOL_QUICK:-1}
 	fi
 	first=0
+	if [ "$kver" = sid ]; then
+		sid_kernel
+		continue
+	fi
 	echo "# kernel $kver"
 	if ! ko=$(build_for "$kver"); then
 		echo "not ok - ttyrfc.ko builds warning-free (W=1) for $kver"
@@ -54,9 +118,22 @@ for kver in $(tests/vm/kernels.sh list); do
 	fi
 	echo "ok - ttyrfc.ko builds warning-free (W=1) for $kver"
 	echo "1 passed, 0 failed"
-	for group in ${TTYRFC_GROUPS:-$GROUPS_ALL}; do
+	for group in $groups; do
+		# each DKMS build takes minutes under TCG: the packages' group
+		# runs on the first kernel only (install.sh's make install covers
+		# DKMS on the others, the sid step the newest kernel)
+		case " $FIRST_KERNEL_ONLY " in
+		*" $group "*) [ "$kver" = "$first_kver" ] || continue ;;
+		esac
 		echo "# VM $kver: $group"
-		KVER=$kver TTYRFC_KO=$PWD/$ko tests/vm/run.sh "$group" || status=1
+		t=$SECONDS
+		# two DKMS builds under TCG: more than run.sh's default 900 s
+		# on a loaded machine
+		tmo=${TTYRFC_VM_TIMEOUT:-900}
+		[ "$group" = tests/vm/deb.sh ] && tmo=${TTYRFC_VM_TIMEOUT:-1800}
+		KVER=$kver TTYRFC_KO=$PWD/$ko TTYRFC_VM_TIMEOUT=$tmo \
+			tests/vm/run.sh "$group" || status=1
+		cost "VM $kver: $group" $t
 	done
 done
 exit $status
