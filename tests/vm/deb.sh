@@ -103,7 +103,7 @@ apt_get() {	# apt-get (local .debs: no download), output in a log
 	local rc
 	echo "### apt-get $*" >>"$LOG/apt.log"
 	local t0=$SECONDS
-	timeout -k 5 900 apt-get -y -q -o Dpkg::Use-Pty=0 "$@" >>"$LOG/apt.log" 2>&1
+	timeout -k 5 1800 apt-get -y -q -o Dpkg::Use-Pty=0 "$@" >>"$LOG/apt.log" 2>&1
 	rc=$?
 	echo "### apt-get $1: $((SECONDS - t0)) s" >>"$LOG/apt.log"
 	[ $rc = 0 ] || tail -n 30 "$LOG/apt.log"

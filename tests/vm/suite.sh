@@ -90,7 +90,10 @@ sid_kernel() {
 		case " $SID_GROUPS " in *" $group "*) ;; *) continue ;; esac
 		echo "# VM $SID_KVER: $group"
 		t=$SECONDS
-		KVER=$SID_KVER TTYRFC_KO=$SID_DKMS_KO tests/vm/run.sh "$group" || status=1
+		# one vCPU: with two, sid's 7.2 oopsed at boot under bookworm's
+		# QEMU 7.2 TCG (int3 left by text patching, in set_next_task_fair)
+		KVER=$SID_KVER TTYRFC_KO=$SID_DKMS_KO TTYRFC_VM_SMP=${TTYRFC_SID_SMP:-1} \
+			tests/vm/run.sh "$group" || status=1
 		cost "VM $SID_KVER: $group" $t
 	done
 }
@@ -127,10 +130,10 @@ for kver in $kernels; do
 		esac
 		echo "# VM $kver: $group"
 		t=$SECONDS
-		# two DKMS builds under TCG: more than run.sh's default 900 s
-		# on a loaded machine
+		# two DKMS builds under TCG: minutes each on an idle machine,
+		# a quarter of an hour each when other VMs share its 2 cores
 		tmo=${TTYRFC_VM_TIMEOUT:-900}
-		[ "$group" = tests/vm/deb.sh ] && tmo=${TTYRFC_VM_TIMEOUT:-1800}
+		[ "$group" = tests/vm/deb.sh ] && tmo=${TTYRFC_VM_TIMEOUT:-3600}
 		KVER=$kver TTYRFC_KO=$PWD/$ko TTYRFC_VM_TIMEOUT=$tmo \
 			tests/vm/run.sh "$group" || status=1
 		cost "VM $kver: $group" $t
