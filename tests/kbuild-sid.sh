@@ -10,6 +10,8 @@
 #                                      the chroot: its DKMS builds the module
 #                                      against sid's headers; the module is kept
 #                                      for the VM, then the package is purged
+#   --upgrade DIR                      with --deb: then upgrade to DIR's (newer)
+#                                      ttyrfc-dkms: DKMS rebuilds, the old tree goes
 #   tests/kbuild-sid.sh --image        also fetch that kernel's image and
 #                                      modules for tests/vm/kernel.sh (into
 #                                      $TTYRFC_CACHE/vm/<version>/deb)
@@ -28,13 +30,14 @@ SIDC=$TTYRFC_CACHE/sid
 ROOT=$SIDC/root
 LOGS=$TOP/build/sid
 say() { echo "# kbuild-sid: $*"; }
-deb_dir= image=0 envfile=
+deb_dir= upgrade_dir= image=0 envfile=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--deb) deb_dir=$2; shift 2 ;;
+	--upgrade) upgrade_dir=$2; shift 2 ;;
 	--image) image=1; shift ;;
 	--env) envfile=$2; shift 2 ;;
-	*) sed -n '2,23p' "$0" >&2; exit 2 ;;
+	*) sed -n '2,25p' "$0" >&2; exit 2 ;;
 	esac
 done
 mkdir -p "$SIDC" "$LOGS"
@@ -183,6 +186,23 @@ if [ -n "$deb_dir" ]; then
 		else
 			tail -n 30 "$LOGS/dkms-install.log" | sed 's/^/#   /'
 			not_ok "ttyrfc-dkms $v: DKMS builds and installs the module for $kver (sid chroot)"
+		fi
+		# an upgrade to a rebuilt version: the old DKMS tree and source go,
+		# the new version is built and installed
+		up=$(ls "${upgrade_dir:-/nonexistent}"/ttyrfc-dkms_*_all.deb 2>/dev/null | head -n 1)
+		if [ -n "$up" ]; then
+			v2=$(dpkg-deb -f "$up" Version)
+			cp "$up" "$ROOT/tmp/"
+			if in_sid apt-get install -y -q --no-install-recommends "/tmp/${up##*/}" \
+				>>"$LOGS/dkms-install.log" 2>&1 &&
+				in_sid dkms status -m ttyrfc -v "$v2" -k "$kver" | grep -q ': installed' &&
+				[ ! -e "$ROOT/var/lib/dkms/ttyrfc/$v" ] && [ ! -e "$ROOT/usr/src/ttyrfc-$v" ]; then
+				ok "ttyrfc-dkms upgrade $v -> $v2: DKMS rebuilds, $v's tree and source gone"
+			else
+				tail -n 20 "$LOGS/dkms-install.log" | sed 's/^/#   /'
+				not_ok "ttyrfc-dkms upgrade $v -> $v2: DKMS rebuilds, $v's tree and source gone"
+			fi
+			rm -f "$ROOT/tmp/${up##*/}"
 		fi
 		if in_sid apt-get purge -y -q ttyrfc-dkms >>"$LOGS/dkms-install.log" 2>&1 &&
 			[ ! -e "$ROOT/var/lib/dkms/ttyrfc" ] && ! ls -d "$ROOT"/usr/src/ttyrfc-* 2>/dev/null &&

@@ -46,7 +46,8 @@ case " $groups " in
 esac
 
 # the .debs, built here for the same reason: deb.sh installs them (and an
-# upgrade to a rebuilt, newer version), the sid step installs ttyrfc-dkms
+# upgrade to a rebuilt, newer version), the sid step installs and upgrades
+# ttyrfc-dkms
 case " $groups $kernels " in
 *" tests/vm/deb.sh "*|*" sid "*)
 	t=$SECONDS
@@ -62,13 +63,11 @@ case " $groups $kernels " in
 		status=1
 	fi
 	cost "make deb (build + lintian)" $t
-	case " $groups " in *" tests/vm/deb.sh "*)
-		t=$SECONDS
-		mk/deb.sh --no-lintian --version "$v+upgrade1" build/deb-upgrade \
-			>build/deb-upgrade.log 2>&1 || { cat build/deb-upgrade.log; status=1; }
-		cost "rebuilt .debs for the upgrade test" $t
-		export TTYRFC_DEB_DIR=$PWD/build/deb TTYRFC_DEB_UPGRADE=$PWD/build/deb-upgrade
-	esac
+	t=$SECONDS
+	mk/deb.sh --no-lintian --version "$v+upgrade1" build/deb-upgrade \
+		>build/deb-upgrade.log 2>&1 || { cat build/deb-upgrade.log; status=1; }
+	cost "rebuilt .debs for the upgrade tests" $t
+	export TTYRFC_DEB_DIR=$PWD/build/deb TTYRFC_DEB_UPGRADE=$PWD/build/deb-upgrade
 	;;
 esac
 
@@ -79,8 +78,9 @@ sid_kernel() {
 	local t=$SECONDS env=build/sid.env group
 	echo "# kernel sid (newest Debian)"
 	rm -f "$env"
-	tests/kbuild-sid.sh --deb build/deb --image --env "$env" || status=1
-	cost "sid chroot: W=1 build, DKMS install of the .deb, kernel image" $t
+	tests/kbuild-sid.sh --deb build/deb --upgrade build/deb-upgrade --image \
+		--env "$env" || status=1
+	cost "sid chroot: W=1 build, DKMS install/hook/upgrade/purge of the .deb, kernel image" $t
 	[ -s "$env" ] && . "$env"
 	if [ -z "${SID_KVER:-}" ] || [ -z "${SID_DKMS_KO:-}" ]; then
 		status=1
