@@ -6,8 +6,8 @@
 #   make kbuild-sid build warning-free against Debian sid's kernel (chroot)
 #   make torture    10 minutes of tests/vm/torture.sh on the debug kernel
 #   make faults     50 rounds of each fault (tests/vm/faults.sh), recovery times
-
 #   make debug-kernel  build the KASAN/lockdep/kmemleak kernel (TTYRFC_KERNELS=debug)
+#   make deb        Debian packages ttyrfc-dkms + ttyrfc-tools into build/deb
 
 # Default kernel: the one Debian's linux-headers-amd64 points at (the host
 # kernel may have no headers, e.g. in a container); override with KVER=/KDIR=.
@@ -15,7 +15,7 @@ KVER ?= $(shell tests/vm/kernels.sh default)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 export KVER
 
-.PHONY: all module helper unit deps check vmtest demo bench kbuild-sid torture faults debug-kernel clean
+.PHONY: all module helper unit deps check vmtest demo bench kbuild-sid torture faults debug-kernel deb clean
 
 all: module helper
 
@@ -71,6 +71,11 @@ faults: all
 # UBSAN, kmemleak (tests/debug-kernel.config), cached in $TTYRFC_CACHE/debug-kernel
 debug-kernel:
 	tests/debug-kernel.sh
+
+# dpkg-buildpackage in a copy of the tree, then lintian (installs the
+# build dependencies from debian/control when they are missing)
+deb:
+	mk/deb.sh
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean

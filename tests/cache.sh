@@ -1,6 +1,8 @@
 # tests/cache.sh — where downloads and built kernels are kept between runs:
 # outside the clone, so a fresh clone (CI) reuses them. Source it from bash.
 #   TTYRFC_CACHE   cache root (default /var/cache/ttyrfc)
+# Inside: vm/<kver>/ kernel images (tests/vm/kernel.sh), sid/root the sid
+# chroot with the newest kernel's headers (tests/kbuild-sid.sh), esptool/.
 # shellcheck shell=bash
 TTYRFC_CACHE=${TTYRFC_CACHE:-/var/cache/ttyrfc}
 export TTYRFC_CACHE

@@ -25,6 +25,8 @@ PKGS=(
     openssl avahi-daemon avahi-utils dbus
     # make debug-kernel
     "${KBUILD_PKGS[@]}"
+    # Debian packages (mk/deb.sh, tests/vm/deb.sh); the sid chroot (tests/kbuild-sid.sh)
+    debhelper dh-dkms lintian debootstrap
 )
 [ "${1:-}" = kbuild ] && PKGS=("${KBUILD_PKGS[@]}")
 

@@ -48,9 +48,12 @@ if [ ! -s "$KDIR/vmlinuz" ] || [ ! -f "$KDIR/lib/modules/$KVER/modules.dep" ]; t
                                       apt-get -o APT::Sandbox::User=root download "linux-image-$KVER" >&2; }; }; } )
         deb=$(ls "$KDIR"/deb/linux-image-"$KVER"*.deb | head -1)
     fi
-    log "extracting $(basename "$deb")"
+    # sid splits the image: linux-image-<ver> depends on linux-binary-<ver>
+    # (vmlinuz) and linux-modules-<ver>; tests/kbuild-sid.sh --image puts all
+    # three into deb/, so unpack every package there
+    log "extracting $(cd "$KDIR/deb" && ls -- *.deb | tr '\n' ' ')"
     rm -rf "$KDIR/x" && mkdir -p "$KDIR/x"
-    dpkg-deb -x "$deb" "$KDIR/x"
+    for d in "$KDIR"/deb/*.deb; do dpkg-deb -x "$d" "$KDIR/x"; done
     # Newer packages (sid) put everything under usr/lib.
     for d in "$KDIR/x/lib/modules/$KVER" "$KDIR/x/usr/lib/modules/$KVER"; do
         [ -d "$d" ] && { mkdir -p "$KDIR/lib/modules"; rm -rf "$KDIR/lib/modules/$KVER"; mv "$d" "$KDIR/lib/modules/"; break; }

@@ -2,7 +2,10 @@
 # tests/vm/kernels.sh — which Debian kernels we build for and boot.
 #   kernels.sh default   the kernel linux-headers-amd64 points at (Debian 12: 6.1)
 #   kernels.sh list      every kernel the VM suite runs on (env TTYRFC_KERNELS
-#                        overrides: a space-separated list of versions)
+#                        overrides: a space-separated list of versions); the
+#                        word "sid" stands for Debian sid's newest kernel, which
+#                        suite.sh builds for in a sid chroot (tests/kbuild-sid.sh)
+#                        and boots for the core groups only
 #   kernels.sh newest612 the newest installed Debian 12 6.12 kernel headers
 set -euo pipefail
 
@@ -22,7 +25,7 @@ list)
 	if [ -n "${TTYRFC_KERNELS:-}" ]; then
 		echo "$TTYRFC_KERNELS"
 	else
-		echo "$(default) $(newest612)"
+		echo "$(default) $(newest612) sid"
 	fi
 	;;
 *) echo "usage: $0 default|list|newest612" >&2; exit 2 ;;

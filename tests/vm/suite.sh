@@ -3,12 +3,24 @@
 # build ttyrfc.ko against its headers, then boot it once per group of tests.
 #   TTYRFC_KERNELS="6.1.0-56-amd64"   only these kernels
 #   TTYRFC_GROUPS="tests/vm/foundation.sh"   only these groups
+# The kernel "sid" (Debian sid's newest, in the default list) is built for in
+# a sid chroot (tests/kbuild-sid.sh: W=1 build, DKMS install of the .deb
+# against its headers, its image) and boots for the core groups only.
 #   TTYRFC_KERNELS=debug              the debug kernel (tests/debug-kernel.sh: KASAN,
 #                                     lockdep, kmemleak, ...; built on first use, ~12 min)
+# The first kernel runs every group; the others run the core groups
+# (CORE_GROUPS, the tty ABI and the delivery contract), with smaller transfers,
+# to keep CI within its time. TTYRFC_GROUPS overrides both lists.
+# Every part prints its cost as "# cost: PART: N s".
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-GROUPS_ALL="tests/vm/foundation.sh tests/vm/control.sh tests/vm/delivery.sh tests/vm/install.sh tests/vm/esptool.sh tests/vm/selftests.sh tests/vm/quirks.sh tests/vm/abuse.sh tests/vm/torture.sh tests/vm/faults_ci.sh tests/vm/tls_mdns.sh"
+GROUPS_ALL="tests/vm/foundation.sh tests/vm/control.sh tests/vm/delivery.sh tests/vm/selftests.sh tests/vm/install.sh tests/vm/esptool.sh tests/vm/quirks.sh tests/vm/abuse.sh tests/vm/torture.sh tests/vm/faults_ci.sh tests/vm/tls_mdns.sh tests/vm/deb.sh"
+CORE_GROUPS=${TTYRFC_CORE_GROUPS:-"tests/vm/foundation.sh tests/vm/control.sh tests/vm/selftests.sh"}
+FIRST_KERNEL_ONLY="tests/vm/deb.sh"
+groups=${TTYRFC_GROUPS:-$GROUPS_ALL}
+kernels=$(tests/vm/kernels.sh list)
 status=0
+cost() { echo "# cost: $1: $(($SECONDS - $2)) s"; }
 
 # the tree to build modules against: Debian's headers, or the debug kernel's build tree
 kbuild_for() {
@@ -18,6 +30,19 @@ kbuild_for() {
 	else
 		echo "/usr/src/linux-headers-$1"
 	fi
+}
+
+# groups to boot on a kernel: all on the first, the core ones on the others
+groups_for() {
+	local g out=
+	if [ -n "${TTYRFC_GROUPS:-}" ] || [ "$1" = first ]; then
+		echo "$groups"
+		return
+	fi
+	for g in $groups; do
+		case " $CORE_GROUPS " in *" $g "*) out+="$g " ;; esac
+	done
+	echo "$out"
 }
 
 build_for() {	# kernel version -> path of a ttyrfc.ko built for it
@@ -40,25 +65,78 @@ build_for() {	# kernel version -> path of a ttyrfc.ko built for it
 }
 
 # esptool 4.7 (Debian trixie) is unpacked on the host: the VM sees build/ read-only
-case " ${TTYRFC_GROUPS:-$GROUPS_ALL} " in
+case " $groups " in
 *" tests/vm/esptool.sh "*) tests/vm/fetch-esptool.sh >&2 || status=1 ;;
 esac
 # the selftests are built here: unpacking the kselftest headers from
 # linux-source and compiling take minutes under TCG (the VM checks they
 # are up to date and builds its own copy if not)
-case " ${TTYRFC_GROUPS:-$GROUPS_ALL} " in
+case " $groups " in
 *" tests/vm/selftests.sh "*)
 	make -s -C tests/selftests/ttyrfc OUTPUT="$PWD/build/selftests" \
 		>&2 || status=1 ;;
 esac
 # the C programs of the abuse, torture and faults groups, likewise
-case " ${TTYRFC_GROUPS:-$GROUPS_ALL} " in
+case " $groups " in
 *" tests/vm/abuse.sh "*|*" tests/vm/torture.sh "*|*" tests/vm/faults"*)
 	make -s -C tests/vm/progs OUTPUT="$PWD/build/vmtests" >&2 || status=1 ;;
 esac
 
-first=1
-for kver in $(tests/vm/kernels.sh list); do
+# the .debs, built here for the same reason: deb.sh installs them (and an
+# upgrade to a rebuilt, newer version), the sid step installs and upgrades
+# ttyrfc-dkms
+case " $groups $kernels " in
+*" tests/vm/deb.sh "*|*" sid "*)
+	t=$SECONDS
+	echo "# Debian packages (make deb)"
+	v=$(dpkg-parsechangelog -S Version)
+	if mk/deb.sh build/deb >build/deb.log 2>&1; then
+		echo "ok - make deb: ttyrfc-dkms, ttyrfc-tools $v build; lintian: no errors, no warnings"
+		echo "1 passed, 0 failed"
+	else
+		sed 's/^/# /' build/deb.log | tail -n 40
+		echo "not ok - make deb: ttyrfc-dkms, ttyrfc-tools $v build; lintian: no errors, no warnings"
+		echo "0 passed, 1 failed"
+		status=1
+	fi
+	cost "make deb (build + lintian)" $t
+	t=$SECONDS
+	mk/deb.sh --no-lintian --version "$v+upgrade1" build/deb-upgrade \
+		>build/deb-upgrade.log 2>&1 || { cat build/deb-upgrade.log; status=1; }
+	cost "rebuilt .debs for the upgrade tests" $t
+	export TTYRFC_DEB_DIR=$PWD/build/deb TTYRFC_DEB_UPGRADE=$PWD/build/deb-upgrade
+	;;
+esac
+
+# Debian sid's newest kernel: its headers need sid's gcc and libc, so the
+# module is built in a sid chroot, warning-free (W=1), and the ttyrfc-dkms
+# .deb is installed there: its DKMS build is the module the VM loads
+sid_kernel() {
+	local t=$SECONDS env=build/sid.env group
+	echo "# kernel sid (newest Debian)"
+	rm -f "$env"
+	tests/kbuild-sid.sh --deb build/deb --upgrade build/deb-upgrade --image \
+		--env "$env" || status=1
+	cost "sid chroot: W=1 build, DKMS install/hook/upgrade/purge of the .deb, kernel image" $t
+	[ -s "$env" ] && . "$env"
+	if [ -z "${SID_KVER:-}" ] || [ -z "${SID_DKMS_KO:-}" ]; then
+		status=1
+		return
+	fi
+	for group in $(groups_for sid); do
+		echo "# VM $SID_KVER: $group"
+		t=$SECONDS
+		# one vCPU: with two, sid's 7.2 oopsed at boot under bookworm's
+		# QEMU 7.2 TCG (int3 left by text patching, in set_next_task_fair)
+		KVER=$SID_KVER TTYRFC_KO=$SID_DKMS_KO TTYRFC_VM_SMP=${TTYRFC_SID_SMP:-1} \
+			tests/vm/run.sh "$group" || status=1
+		cost "VM $SID_KVER: $group" $t
+	done
+}
+
+first=1 first_kver=
+for kver in $kernels; do
+	first_kver=${first_kver:-$kver}
 	# the first kernel gets every test at full size; later ones the same
 	# tests with smaller transfers, to keep CI within its time
 	if [ $first = 0 ]; then
@@ -66,6 +144,10 @@ for kver in $(tests/vm/kernels.sh list); do
 		export TTYRFC_ESPTOOL_QUICK=${TTYRFC_ESPTOOL_QUICK:-1}
 	fi
 	first=0
+	if [ "$kver" = sid ]; then
+		sid_kernel
+		continue
+	fi
 	echo "# kernel $kver"
 	if ! ko=$(build_for "$kver"); then
 		echo "not ok - ttyrfc.ko builds warning-free (W=1) for $kver"
@@ -75,9 +157,22 @@ for kver in $(tests/vm/kernels.sh list); do
 	fi
 	echo "ok - ttyrfc.ko builds warning-free (W=1) for $kver"
 	echo "1 passed, 0 failed"
-	for group in ${TTYRFC_GROUPS:-$GROUPS_ALL}; do
+	for group in $(groups_for "$([ "$kver" = "$first_kver" ] && echo first)"); do
+		# each DKMS build takes minutes under TCG: the packages' group
+		# runs on the first kernel only (install.sh's make install covers
+		# DKMS on the others, the sid step the newest kernel)
+		case " $FIRST_KERNEL_ONLY " in
+		*" $group "*) [ "$kver" = "$first_kver" ] || continue ;;
+		esac
 		echo "# VM $kver: $group"
-		KVER=$kver TTYRFC_KO=$PWD/$ko tests/vm/run.sh "$group" || status=1
+		t=$SECONDS
+		# two DKMS builds under TCG: minutes each on an idle machine,
+		# a quarter of an hour each when other VMs share its 2 cores
+		tmo=${TTYRFC_VM_TIMEOUT:-900}
+		[ "$group" = tests/vm/deb.sh ] && tmo=${TTYRFC_VM_TIMEOUT:-3600}
+		KVER=$kver TTYRFC_KO=$PWD/$ko TTYRFC_VM_TIMEOUT=$tmo \
+			tests/vm/run.sh "$group" || status=1
+		cost "VM $kver: $group" $t
 	done
 done
 exit $status
