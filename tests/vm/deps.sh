@@ -15,6 +15,8 @@ PKGS=(
     linux-source-6.1
     # install/operate tests (tests/vm/install.sh)
     dkms udev mandoc systemd man-db
+    # make bench: the chart (tests/bench/report.py), the optional guest profile
+    gnuplot-nox linux-perf
 )
 
 missing=()
