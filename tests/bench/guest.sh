@@ -94,11 +94,13 @@ userspace-helper/ttyrfcd >"$LOG/ttyrfcd.log" 2>&1 &
 HELPER_PID=$!
 wait_for "$LOG/ttyrfcd.log" "registered with" 50 || die "ttyrfcd: $(cat "$LOG/ttyrfcd.log")"
 # (8 at a time: which minor gets which accepter does not matter, each has its own)
+adds=()
 for i in $(seq 0 $((NMULTI - 1))); do
 	userspace-helper/ttyrfcctl add 127.0.0.1:$((5000 + i)) >/dev/null &
-	[ $((i % 8)) = 7 ] && wait
+	adds+=($!)
+	[ $((i % 8)) = 7 ] && { wait "${adds[@]}"; adds=(); }
 done
-wait
+[ ${#adds[@]} = 0 ] || wait "${adds[@]}"
 for _ in $(seq 50); do [ -e /dev/ttyRFC$((NMULTI + 2)) ] && break; sleep 0.1; done
 [ -e /dev/ttyRFC$((NMULTI + 2)) ] || die "ttyrfcctl add: no /dev/ttyRFC$((NMULTI + 2))"
 echo "{\"kind\":\"helper\",\"when\":\"start\",\"rss_kib\":$(awk '/^VmRSS:/ {print $2}' /proc/$HELPER_PID/status)}"
@@ -208,7 +210,7 @@ echo "{\"kind\":\"helper\",\"when\":\"end\",\"rss_kib\":$(awk '/^VmRSS:/ {print 
 if [ "${TTYRFC_BENCH_PERF:-0}" = 1 ]; then
 	if command -v perf >/dev/null; then
 		say "profile: perf, raw TCP vs /dev/ttyRFC0 (tests/bench/profile.sh)"
-		tests/bench/profile.sh "$LOG"
+		tests/bench/profile.sh "$LOG" "$HELPER_PID"
 	else
 		say "profile: no perf (apt-get install linux-perf)"
 	fi

@@ -306,52 +306,56 @@ def main():
 def profile_section(R, w):
     """raw TCP vs /dev/ttyRFC0 under perf (BENCH_PERF=1, tests/bench/profile.sh)."""
     cols = [(c, ph) for ph in ('throughput', 'rtt') for c in ('raw TCP socket', '/dev/ttyRFC0')]
-    P = {(c, ph): R.one('profile', client=c, phase=ph) for c, ph in cols}
+    P = {x: R.one('profile', client=x[0], phase=x[1]) for x in cols}
     if not any(P.values()):
         return
-    w('## Where the time goes (perf in the guest)')
+    w('## Where the time goes (BENCH_PERF=1: perf and /proc in the guest)')
     w('')
-    w('`BENCH_PERF=1 make bench` runs tests/bench/profile.sh after the measurements: the raw TCP')
-    w('socket and /dev/ttyRFC0, one throughput run and one round-trip run each, once with')
-    w('tracepoints (context switches, work items, syscalls, kmalloc ≥ 4 KiB) and once with')
-    w('cpu-clock samples (CPU by process), whole system. Counts are per MB echoed')
-    w('(throughput) or per round trip (rtt). Under TCG the samples are timer-driven (no')
-    w('PMU): the split by process is sound, symbol-level attribution inside irq-off code')
-    w('is not. Full listings: profile-*.txt in the run\'s results directory.')
+    w('tests/bench/profile.sh, after the measurements: the raw TCP socket and /dev/ttyRFC0,')
+    w('a throughput run and a round-trip run each, counted (CPU time of every process and')
+    w('kernel thread from /proc; `perf stat` of context switches, work items and syscalls,')
+    w('whole system and ttyrfcd alone) and recorded (work items by function, kmalloc ≥ 4 KiB')
+    w('by call site, ttyrfcd\'s cpu-clock samples). Per MB echoed (throughput) or per round')
+    w('trip (rtt); the profiled runs are slower than the measured ones. Full listings:')
+    w('profile-*.txt in the run\'s results directory.')
     w('')
-    keys = collections.OrderedDict()
-    for k in ('context switches', 'work items'):
-        keys[k] = k
-    tty = P.get(('/dev/ttyRFC0', 'throughput')) or {}
-    ttyr = P.get(('/dev/ttyRFC0', 'rtt')) or {}
-    for src in (tty, ttyr):
-        for k in list((src.get('per_unit') or {}))[:40]:
-            if k.startswith(('work item:', 'context switches:', 'syscall ', 'kmalloc >= 4 KiB:')) and len(keys) < 34:
-                keys.setdefault(k, k)
+    g = lambda x, sect, k: ((P[x] or {}).get(sect) or {}).get(k, 0)  # noqa: E731
+    tty = [x for x in cols if x[0] == '/dev/ttyRFC0']
+    rows = []
+
+    def top(sect, n, skip=()):
+        ks = []
+        for x in tty + cols:
+            for k in ((P[x] or {}).get(sect) or {}):
+                if k not in ks and k not in skip:
+                    ks.append(k)
+        ks.sort(key=lambda k: -max(g(x, sect, k) for x in tty))
+        return ks[:n]
+    for k in top('cpu_ms', 8):
+        rows.append(('CPU ms: %s' % k, [g(x, 'cpu_ms', k) for x in cols], 2))
+    rows.append(('idle CPU ms (both vCPUs)', [(P[x] or {}).get('idle_ms', 0) for x in cols], 2))
+    for k in top('all', 12):
+        rows.append(('whole system: %s' % k, [g(x, 'all', k) for x in cols], 1))
+    for k in top('helper', 8):
+        rows.append(('ttyrfcd: %s' % k, [g(x, 'helper', k) for x in cols], 1))
+    for k in top('work', 6):
+        rows.append(('work item: %s' % k, [g(x, 'work', k) for x in cols], 1))
+    for k in top('kmalloc', 5):
+        rows.append(('kmalloc: %s' % k, [g(x, 'kmalloc', k) for x in cols], 1))
     w('| per unit | ' + ' | '.join('%s, %s' % (c.replace('raw TCP socket', 'raw TCP'), ph) for c, ph in cols) + ' |')
     w('|---|' + '---|' * len(cols))
     w('| (unit) | ' + ' | '.join((P[x] or {}).get('unit', '–') for x in cols) + ' |')
-    w('| (this run: MB/s, RTT p50 ms) | ' + ' | '.join(
+    w('| (this run) | ' + ' | '.join(
         ('%s MB/s' % fmt((P[x] or {}).get('mbs'))) if x[1] == 'throughput' else
-        ('%s ms' % fmt((P[x] or {}).get('rtt_p50'), 3)) for x in cols) + ' |')
-    for k in keys:
-        w('| %s | %s |' % (k.replace('|', '/'), ' | '.join(
-            fmt(((P[x] or {}).get('per_unit') or {}).get(k, 0), 1) for x in cols)))
-    procs = []
-    for x in cols:
-        for k in ((P[x] or {}).get('cpu_share') or {}):
-            if k not in procs:
-                procs.append(k)
-    for k in procs[:10]:
-        w('| CPU share: %s | %s |' % (k, ' | '.join(
-            fmt(((P[x] or {}).get('cpu_share') or {}).get(k, 0), 1) + '%' for x in cols)))
+        ('%s ms RTT p50' % fmt((P[x] or {}).get('rtt_p50'), 3)) for x in cols) + ' |')
+    for label, vals, nd in rows:
+        w('| %s | %s |' % (label.replace('|', '/'), ' | '.join(fmt(v, nd) for v in vals)))
     w('')
-    for x in (('/dev/ttyRFC0', 'throughput'), ('/dev/ttyRFC0', 'rtt')):
-        p = P.get(x) or {}
-        if p.get('helper_syms') or p.get('module_syms'):
-            w('Top samples, /dev/ttyRFC0 %s phase: ttyrfcd: %s; ttyrfc module: %s.' % (
-                x[1], '; '.join('%s %.1f%%' % (sym, v) for v, sym in (p.get('helper_syms') or [])[:6]) or '–',
-                '; '.join('%s %.1f%%' % (sym, v) for v, sym in (p.get('module_syms') or [])[:6]) or '–'))
+    for x in tty:
+        syms = (P[x] or {}).get('helper_syms') or []
+        if syms:
+            w('ttyrfcd\'s cpu-clock samples, %s phase: %s.' % (
+                x[1], '; '.join('%s %.1f%%' % (sym, v) for v, sym in syms[:8])))
             w('')
 
 
