@@ -2,7 +2,7 @@
 #   make            build ttyrfc.ko (against KDIR) and the helper tools
 #   make check      unit tests, then the VM suite (boots Debian's kernel in QEMU)
 #   make demo       the README's demo
-#   make bench      benchmarks into docs/benchmarks.md
+#   make bench      benchmarks into docs/benchmarks.md and docs/benchmarks.png
 #   make kbuild-sid build warning-free against Debian sid's kernel (chroot)
 #   make torture    10 minutes of tests/vm/torture.sh on the debug kernel
 #   make faults     50 rounds of each fault (tests/vm/faults.sh), recovery times
@@ -43,7 +43,8 @@ demo: deps
 	$(MAKE) all
 	tests/demo.sh
 
-# echo throughput and round trip, side by side with raw TCP and socat
+# one VM run: echo and round trip (raw TCP, ttyRFC0, socat PTY, pyserial),
+# control latency, esptool vs rfc2217:// vs a local PTY, 1/8/64 ports
 bench: deps
 	$(MAKE) all
 	tests/bench/run.sh

@@ -27,6 +27,8 @@ PKGS=(
     "${KBUILD_PKGS[@]}"
     # Debian packages (mk/deb.sh, tests/vm/deb.sh); the sid chroot (tests/kbuild-sid.sh)
     debhelper dh-dkms lintian debootstrap
+    # make bench: the chart (tests/bench/report.py), the optional guest profile
+    gnuplot-nox linux-perf
 )
 [ "${1:-}" = kbuild ] && PKGS=("${KBUILD_PKGS[@]}")
 
