@@ -1185,10 +1185,8 @@ def t_counters(*devs):
             bad.append('%s: %d sessions for %d opens' % (name, p['sessions'], p['opens']))
         if p['connects'] > p['sessions']:
             bad.append('%s: %d connects in %d sessions' % (name, p['connects'], p['sessions']))
-        if p['connects'] < p['link_losses']:
-            bad.append('%s: connects=%d < link_losses=%d: every lost link was connected first '
-                       '(do the helper\'s counters start again from 0 with each ttyrfcd?)' %
-                       (name, p['connects'], p['link_losses']))
+        # no connects >= link_losses: ttyrfcd's counters start from 0 with each
+        # ttyrfcd (architecture.md, Counters) and this group kills it many times
         if p['link_losses'] > p['sessions']:
             bad.append('%s: %d link losses in %d sessions' % (name, p['link_losses'], p['sessions']))
         say('%s: %s' % (name, ' '.join('%s=%d' % (k, p[k]) for k in COUNTERS)))
