@@ -45,8 +45,11 @@ start_helper || t_fail "ttyrfcd registers"
 # 1, 2: bulk data both ways, byte-exact, through each server
 T_VERBOSE=1 t_run "$((SIZE >> 20)) MiB each way through ser2net, byte-exact" \
 	$PY tests/vm/xfer.py /dev/ttyRFC0 "$PEER0" "$SIZE"
-T_VERBOSE=1 t_run "$((SIZE >> 20)) MiB each way through PortManager, byte-exact" \
-	$PY tests/vm/xfer.py /dev/ttyRFC1 /tmp/pm-peer "$SIZE"
+# PortManager is pure Python (~0.2 MB/s under TCG): 2 MiB still wraps the
+# kernel's 256 KiB window eight times
+PM_SIZE=$((SIZE < 2097152 ? SIZE : 2097152))
+T_VERBOSE=1 t_run "$((PM_SIZE >> 20)) MiB each way through PortManager, byte-exact" \
+	$PY tests/vm/xfer.py /dev/ttyRFC1 /tmp/pm-peer "$PM_SIZE"
 
 # last close ends the TCP session, so another client can have the board
 sleep 0.5
