@@ -334,6 +334,14 @@ static int ttyrfc_create_from_param(void)
 
 	if (!hosts || !*hosts)
 		return 0;
+	/* refuse a list that cannot fit before creating any of its ports */
+	for (cur = hosts; *cur; cur++)
+		n += *cur == ',';
+	if (n + 1 > ports_max) {
+		pr_err("hosts=: more than ports_max=%u entries\n", ports_max);
+		return -E2BIG;
+	}
+	n = 0;
 	list = kstrdup(hosts, GFP_KERNEL);
 	if (!list)
 		return -ENOMEM;
@@ -344,12 +352,6 @@ static int ttyrfc_create_from_param(void)
 		entry = strim(entry);
 		strscpy(shown, entry, sizeof(shown));	/* parsing cuts it */
 		n++;
-		if (n > ports_max) {
-			pr_err("hosts=: more than ports_max=%u entries\n",
-			       ports_max);
-			ret = -E2BIG;
-			break;
-		}
 		ret = ttyrfc_parse_host(entry, &host, &tcp_port, &flags);
 		if (ret == -ERANGE) {
 			pr_err("hosts=: entry %u: port must be 1-65535\n", n);

@@ -196,7 +196,7 @@ os.close(fd)
 EOF
 	"$CTL" show ttyRFC0 | tee "$LOG/show.txt"
 	grep -q "settings: 9600 7E1" "$LOG/show.txt" || return 1
-	grep -Eq "transfer: (1[2-9]|[2-9][0-9]|[0-9]{3,}) B sent" "$LOG/show.txt" || return 1
+	grep -Eq "tx_bytes: (1[2-9]|[2-9][0-9]|[0-9]{3,})$" "$LOG/show.txt" || return 1
 	grep -q "opens: 1" "$LOG/show.txt" || return 1
 	grep -q "link: down" "$LOG/show.txt"
 }
