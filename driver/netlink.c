@@ -29,7 +29,7 @@ static u32 helper_portid;	/* 0: no helper; written under helper_lock */
 
 /* What the server says it applied (SERVER nest of STATUS) */
 static const struct nla_policy ttyrfc_server_policy[TTYRFC_A_MAX + 1] = {
-	[TTYRFC_A_BAUD]		= { .type = NLA_U32 },
+	[TTYRFC_A_BAUD]		= NLA_POLICY_MIN(NLA_U32, 1),
 	[TTYRFC_A_DATA_BITS]	= NLA_POLICY_RANGE(NLA_U8, 5, 8),
 	[TTYRFC_A_PARITY]	= NLA_POLICY_MAX(NLA_U8, TTYRFC_PARITY_SPACE),
 	[TTYRFC_A_STOP_BITS]	= NLA_POLICY_RANGE(NLA_U8, 1, 2),
