@@ -140,9 +140,14 @@ static int ttyrfc_port_clash(const struct ttyrfc_port *new)
 	return 0;
 }
 
-/* Letters udev accepts in a link name; no '/', no spaces. */
+/*
+ * Letters udev accepts in a link name; no '/', no spaces, and not "." or
+ * "..", which would name a directory as /dev/serial/rfc2217/<name>.
+ */
 static bool ttyrfc_name_ok(const char *name)
 {
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
 	for (; *name; name++)
 		if (!isalnum(*name) && !strchr("#+-.:=@_", *name))
 			return false;

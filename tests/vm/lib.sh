@@ -56,7 +56,20 @@ t_run() {
     local name=$1; shift
     local out rc
     out=$(mktemp "${TMPDIR:-/tmp}/t_run.XXXXXX")
-    if [ -n "${T_TIMEOUT:-}" ]; then
+    if [ -n "${T_TIMEOUT:-}" ] && declare -F "$1" >/dev/null; then
+        # timeout(1) cannot run a shell function: a watchdog ends it (and its
+        # children) instead, and the result reads like timeout's 124
+        ( "$@" ) >"$out" 2>&1 </dev/null &
+        local pid=$! dog
+        ( sleep "$T_TIMEOUT"; touch "$out.timeout"; pkill -TERM -P "$pid"
+          kill -TERM "$pid"; sleep 5; pkill -KILL -P "$pid"; kill -KILL "$pid" ) \
+            >/dev/null 2>&1 &
+        dog=$!
+        wait "$pid"; rc=$?
+        kill "$dog" 2>/dev/null; wait "$dog" 2>/dev/null
+        [ -e "$out.timeout" ] && rc=124
+        rm -f "$out.timeout"
+    elif [ -n "${T_TIMEOUT:-}" ]; then
         timeout -k 5 "$T_TIMEOUT" "$@" >"$out" 2>&1 </dev/null; rc=$?
     else
         "$@" >"$out" 2>&1 </dev/null; rc=$?

@@ -2368,7 +2368,12 @@ static int race_mode(int argc, char **argv)
 	race_stop = true;
 	pthread_join(th, NULL);
 	nl_pump(&H, 200);
-	tap(opened > rounds / 2,
+	/*
+	 * A lie can be a LINK DOWN of the real session: that open fails, as
+	 * it should. What counts is that some got through and nothing broke
+	 * (the checks after this mode, and dmesg).
+	 */
+	tap(opened > 0,
 	    "%d rounds of open/write/del while the helper sends lies: %d opened",
 	    rounds, opened);
 	nl_close(&H);
