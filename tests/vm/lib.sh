@@ -54,7 +54,7 @@ t_fail() {
 
 t_run() {
     local name=$1; shift
-    local out rc
+    local out rc start=$SECONDS
     out=$(mktemp "${TMPDIR:-/tmp}/t_run.XXXXXX")
     if [ -n "${T_TIMEOUT:-}" ] && declare -F "$1" >/dev/null; then
         # timeout(1) cannot run a shell function: a watchdog ends it (and its
@@ -77,6 +77,8 @@ t_run() {
     if [ "$rc" -eq 0 ]; then
         t_ok "$name"
         [ "${T_VERBOSE:-0}" = 1 ] && sed 's/^/#   /' "$out"
+        # where a group's time goes, for CI's budget
+        [ $((SECONDS - start)) -ge 20 ] && printf '#   (%d s)\n' $((SECONDS - start))
     else
         local why="exit $rc"; [ "$rc" -eq 124 ] && [ -n "${T_TIMEOUT:-}" ] && why="timeout after ${T_TIMEOUT}s"
         t_fail "$name" "$why: $*"
