@@ -7,6 +7,7 @@
 #   make torture    10 minutes of tests/vm/torture.sh on the debug kernel
 #   make faults     50 rounds of each fault (tests/vm/faults.sh), recovery times
 #   make debug-kernel  build the KASAN/lockdep/kmemleak kernel (TTYRFC_KERNELS=debug)
+#   make check-debug   the debug kernel's VM groups only
 #   make deb        Debian packages ttyrfc-dkms + ttyrfc-tools into build/deb
 
 # Default kernel: the one Debian's linux-headers-amd64 points at (the host
@@ -15,7 +16,7 @@ KVER ?= $(shell tests/vm/kernels.sh default)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 export KVER
 
-.PHONY: all module helper unit deps check vmtest demo bench kbuild-sid torture faults debug-kernel deb clean
+.PHONY: all module helper unit deps check vmtest demo bench kbuild-sid torture faults debug-kernel check-debug deb clean
 
 all: module helper
 
@@ -30,6 +31,12 @@ unit:
 
 vmtest: all
 	tests/vm/suite.sh
+
+# the debug kernel's groups (foundation, control, torture, faults_ci) alone;
+# TTYRFC_DEBUG_GROUPS picks others (make debug-kernel builds it, once)
+check-debug: deps
+	$(MAKE) all
+	TTYRFC_KERNELS=debug TTYRFC_BUILD_ONLY= tests/vm/suite.sh
 
 # check and demo install what they need first (Debian packages, as root)
 deps:

@@ -36,15 +36,18 @@ kbuild_for() {
 	fi
 }
 
-# groups to boot on kernel $1 (first: the first in the list): all on the
-# first, the debug list on the debug kernel, the core list on the others
+# groups to boot on kernel $1 ("first": the first in the list): the debug
+# list on the debug kernel, all on the first, the core list on the others
 groups_for() {
 	local g out= want=$CORE_GROUPS
-	if [ -n "${TTYRFC_GROUPS:-}" ] || [ "$1" = first ]; then
+	if [ -n "${TTYRFC_GROUPS:-}" ]; then
 		echo "$groups"
 		return
 	fi
-	[ "$1" = debug ] && want=$DEBUG_GROUPS
+	case $1 in
+	debug) want=$DEBUG_GROUPS ;;
+	first) echo "$groups"; return ;;
+	esac
 	for g in $groups; do
 		case " $want " in *" $g "*) out+="$g " ;; esac
 	done
@@ -180,7 +183,9 @@ for kver in $kernels; do
 	fi
 	echo "ok - ttyrfc.ko builds warning-free (W=1) for $kver"
 	echo "1 passed, 0 failed"
-	for group in $(groups_for "$([ "$kver" = "$first_kver" ] && echo first || echo "$kver")"); do
+	which=$kver
+	[ "$kver" = "$first_kver" ] && [ "$kver" != debug ] && which=first
+	for group in $(groups_for "$which"); do
 		# each DKMS build takes minutes under TCG: the packages' group
 		# runs on the first kernel only (install.sh's make install covers
 		# DKMS on the others, the sid step the newest kernel)
