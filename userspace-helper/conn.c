@@ -398,14 +398,15 @@ enum conn_state conn_start(struct conn *c, int64_t now)
 
 static void tune(int fd)
 {
-	int one = 1, idle = 5, intvl = 2, cnt = 3;
-	unsigned int user_timeout = 10000;
+	/* idle: 4 s + 4 unanswered 1 s probes; busy: 8 s without an ACK */
+	int one = 1, idle = 4, intvl = 1, cnt = 4;
+	unsigned int user_timeout = 8000;
 	int ts = SOF_TIMESTAMPING_TX_ACK | SOF_TIMESTAMPING_SOFTWARE |
 		 SOF_TIMESTAMPING_OPT_TSONLY | SOF_TIMESTAMPING_OPT_ID;
 
 	/* latency matters more than segment count: esptool is round trips */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* a peer that went silent is noticed within about 10 s */
+	/* a peer that went silent is noticed within 10 s, with room to spare */
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
