@@ -158,21 +158,7 @@ if [ -x /lib/systemd/systemd-udevd ]; then
 fi
 T_TIMEOUT=60 t_run "modprobe ttyrfc hosts=127.0.0.1:4000" modprobe ttyrfc hosts=127.0.0.1:4000
 eval "$(tests/servers/ser2net_pty.sh start 4000)"
-start_helper() {
-	# the packaged binary with what its unit grants: a dynamic non-root
-	# user whose only capability is CAP_NET_ADMIN
-	setpriv --reuid=61234 --regid=61234 --clear-groups \
-		--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin \
-		--bounding-set=-all,+net_admin --no-new-privs \
-		/usr/sbin/ttyrfcd >>"$LOG/ttyrfcd.log" 2>&1 &
-	HELPER_PID=$!
-	for _ in $(seq 100); do
-		grep -q "registered with" "$LOG/ttyrfcd.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	cat "$LOG/ttyrfcd.log"
-	return 1
-}
+start_helper() { t_unit_helper /usr/sbin/ttyrfcd; }
 t_run "packaged /usr/sbin/ttyrfcd registers (unit's privileges)" start_helper
 T_VERBOSE=1 T_TIMEOUT=300 t_run "/dev/ttyRFC0 to ser2net: 1 MiB each way, byte-exact" \
 	$PY tests/vm/xfer.py /dev/ttyRFC0 "$PEER" 1048576

@@ -55,21 +55,7 @@ expect() {
 		{ echo "stderr lacks: $pat"; return 1; }
 }
 
-start_helper() {
-	# what ttyrfcd.service grants: a dynamic non-root user whose only
-	# capability is CAP_NET_ADMIN (ambient), no new privileges
-	setpriv --reuid=61234 --regid=61234 --clear-groups \
-		--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin \
-		--bounding-set=-all,+net_admin --no-new-privs \
-		/usr/sbin/ttyrfcd >>"$LOG/ttyrfcd.log" 2>&1 &
-	HELPER_PID=$!
-	for _ in $(seq 50); do
-		grep -q "registered with" "$LOG/ttyrfcd.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	cat "$LOG/ttyrfcd.log"
-	return 1
-}
+start_helper() { t_unit_helper /usr/sbin/ttyrfcd; }
 
 cleanup() {
 	[ -n "$HELPER_PID" ] && kill "$HELPER_PID" 2>/dev/null

@@ -25,6 +25,8 @@
 #   t_kmemleak_clean [NAME]    on a kernel with kmemleak (the debug kernel): scan, fail
 #                              if a leak report names ttyrfc; other leaks are diagnostics.
 #                              Does nothing on kernels without kmemleak.
+#   t_unit_helper [BIN]        start ttyrfcd (default /usr/sbin/ttyrfcd) with only what
+#                              ttyrfcd.service grants; HELPER_PID; waits until it registers
 #   t_summary                  print "N passed, N failed"; returns 1 if any failed
 # Counters: T_N (tests so far), T_PASS, T_FAIL. Output goes to stdout.
 
@@ -238,4 +240,20 @@ t_summary() {
     [ "$T_N" -gt 0 ] && printf '1..%d\n' "$T_N"
     printf '%d passed, %d failed\n' "$T_PASS" "$T_FAIL"
     [ "$T_FAIL" -eq 0 ]
+}
+
+t_unit_helper() {
+	# what ttyrfcd.service grants: a dynamic non-root user whose only
+	# capability is CAP_NET_ADMIN (ambient), no new privileges
+	setpriv --reuid=61234 --regid=61234 --clear-groups \
+		--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin \
+		--bounding-set=-all,+net_admin --no-new-privs \
+		"${1:-/usr/sbin/ttyrfcd}" >>"${TTYRFC_VM_RESULTS:-/tmp}/ttyrfcd.log" 2>&1 &
+	HELPER_PID=$!
+	for _ in $(seq 100); do
+		grep -q "registered with" "${TTYRFC_VM_RESULTS:-/tmp}/ttyrfcd.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	cat "${TTYRFC_VM_RESULTS:-/tmp}/ttyrfcd.log"
+	return 1
 }
