@@ -22,7 +22,7 @@ json() {	# json PORT KEY: one value of `ttyrfcctl show --json PORT`
 
 # 1. ser2net without kickolduser answers a second client with text and closes:
 # that is EBUSY for open(), never data for a reader
-eval "$(tests/servers/ser2net_pty.sh start 4200)"
+eval "$(S2N_KICK=false tests/servers/ser2net_pty.sh start 4200)"
 BUSY=$($CTL add 127.0.0.1:4200)
 busy_port() {
 	$PY - 4200 <<'PY' &
