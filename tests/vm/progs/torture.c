@@ -722,8 +722,25 @@ static int check_mode(int argc, char **argv)
 		if (!peer)
 			continue;
 		*peer++ = '\0';
-		fd = open(dev, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		/*
+		 * The board end first: with its echo gone, the tail of the
+		 * last session can sit in ser2net's buffers, and until it is
+		 * delivered the next open is EBUSY ("the last session would
+		 * not end"). Reading the board end lets it go.
+		 */
 		pfd = open(peer, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		fd = -1;
+		for (long long t0 = now_ms(); pfd >= 0;) {
+			uint8_t junk[16384];
+
+			while (read(pfd, junk, sizeof(junk)) > 0)
+				;
+			fd = open(dev, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+			if (fd >= 0 || errno != EBUSY || now_ms() - t0 > 30000)
+				break;
+			diag("%s: EBUSY (the last session's tail is still going out); again",
+			     dev);
+		}
 		if (fd < 0 || pfd < 0) {
 			tap(false, "%s echoes after the torture: open %s: %s",
 			    dev, fd < 0 ? dev : peer, strerror(errno));
