@@ -105,7 +105,10 @@ apt_get() {	# apt-get (local .debs: no download), output in a log
 	local rc
 	echo "### apt-get $*" >>"$LOG/apt.log"
 	local t0=$SECONDS
-	timeout -k 5 1800 apt-get -y -q -o Dpkg::Use-Pty=0 "$@" >>"$LOG/apt.log" 2>&1
+	# apt runs dpkg with its own PATH (DPkg::Path), without /usr/local: put
+	# the stand-ins first, or the maintainer scripts call the real tools
+	timeout -k 5 1800 apt-get -y -q -o Dpkg::Use-Pty=0 \
+		-o DPkg::Path="$SHIMS:/usr/sbin:/usr/bin:/sbin:/bin" "$@" >>"$LOG/apt.log" 2>&1
 	rc=$?
 	echo "### apt-get $1: $((SECONDS - t0)) s" >>"$LOG/apt.log"
 	[ $rc = 0 ] || tail -n 30 "$LOG/apt.log"
@@ -260,7 +263,8 @@ purged() {
 	# every file the packages owned (directories shared with others stay)
 	local f
 	while read -r f; do
-		[ -d "$f" ] && [ ! -L "$f" ] && continue
+		# directories (/lib is a link to usr/lib on merged-/usr) are shared
+		[ -d "$f" ] && continue
 		[ ! -e "$f" ] && [ ! -L "$f" ] || { echo "left: $f"; return 1; }
 	done <"$LOG/owned.txt"
 	[ ! -e /etc/modprobe.d/ttyrfc.conf ] || return 1
