@@ -565,8 +565,13 @@ void ttyrfc_queue_free(struct ttyrfc_port *p)
 
 int ttyrfc_queue_setup(void)
 {
-	/* high priority: every byte written waits for this worker */
-	ttyrfc_wq = alloc_workqueue("ttyrfc", WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
+	/*
+	 * High priority: every byte written waits for this worker. Unbound:
+	 * nothing here is per-CPU, and since 6.17 (and Debian's 6.12.117) a
+	 * workqueue must say which it is, or alloc_workqueue() warns.
+	 */
+	ttyrfc_wq = alloc_workqueue("ttyrfc",
+				    WQ_UNBOUND | WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
 	return ttyrfc_wq ? 0 : -ENOMEM;
 }
 
