@@ -398,9 +398,9 @@ enum conn_state conn_start(struct conn *c, int64_t now)
 
 static void tune(int fd)
 {
-	/* idle: 4 s + 4 unanswered 1 s probes; busy: 8 s without an ACK */
+	/* idle: 4 s + 4 unanswered 1 s probes; busy: 7 s without an ACK */
 	int one = 1, idle = 4, intvl = 1, cnt = 4;
-	unsigned int user_timeout = 8000;
+	unsigned int user_timeout = 7000;
 	int ts = SOF_TIMESTAMPING_TX_ACK | SOF_TIMESTAMPING_SOFTWARE |
 		 SOF_TIMESTAMPING_OPT_TSONLY | SOF_TIMESTAMPING_OPT_ID;
 

@@ -18,8 +18,8 @@
  *     alternate between the two command pairs, and between a busy and an
  *     idle connection, silent from just after a keepalive probe was
  *     answered). Detection: the port's link leaves "up"; it must
- *     within --detect-max seconds (default 10.3: 10 s plus what polling
- *     and TCG add). Then the server is reachable again; recovery: a byte
+ *     within --detect-max seconds (default 10: the bound issue 9 sets;
+ *     the socket options aim at 7-8 s). Then the server is reachable again; recovery: a byte
  *     written after that reaches the board.
  *   faults modload --dev D --peer P --rounds N --ko PATH --params STR
  *     [--racers N] [--racer-dev D ...]
@@ -58,7 +58,7 @@ static const char *racer_devs[8];
 static int nracer_devs, racers = 4;
 static int rounds = 5, index_ = 0, sink_port;
 static bool oneway;
-static double detect_max = 10.3;
+static double detect_max = 10.0;
 static pid_t helper_pid;
 
 /* ------------------------------------------------------------ the flow */
