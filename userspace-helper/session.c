@@ -896,7 +896,7 @@ void port_timer(struct port *p, int64_t now)
 	case PS_SETUP:
 		if (p->wake_at && now >= p->wake_at) {
 			if (!is_raw(p) && !p->codec.saw_telnet)
-				plog(p, "sent no telnet negotiation within 1 s: is the server's accepter missing telnet(rfc2217)? (ser2net: accepter: telnet(rfc2217),tcp,PORT; or add the port in raw mode)");
+				plog(p, "sent no telnet negotiation within 1 s: is the server's accepter missing telnet(rfc2217), or is it busy with another client? (ser2net: accepter: telnet(rfc2217),tcp,PORT; or add the port in raw mode)");
 			port_up(p);
 		}
 		break;
