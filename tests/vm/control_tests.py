@@ -17,8 +17,11 @@ REC_LOG = os.environ.get('REC_LOG', '/tmp/rec.jsonl')
 REC_CTL = os.environ.get('REC_CTL', '/tmp/rec.ctl')
 REC_DATA = os.environ.get('REC_DATA', '/tmp/recdata')
 REPLAY = os.environ.get('REPLAY_BIN', '/tmp/reset_replay')
+# the debug kernel (KASAN, lockdep) runs ~10x slower under TCG: run.sh sets
+# TTYRFC_SLOW=1 there, and the timing bounds widen by this factor
+SLOW = 5 if os.environ.get('TTYRFC_SLOW') == '1' else 1
 # timing tolerance for gaps between commands (ms); see control.sh
-GAP_TOL_MS = float(os.environ.get('GAP_TOL_MS', '5'))
+GAP_TOL_MS = float(os.environ.get('GAP_TOL_MS', '15' if SLOW > 1 else '5'))
 # every attempt must stay within this (see t_reset)
 GAP_LOOSE_MS = float(os.environ.get('GAP_LOOSE_MS', '40'))
 SLEEP_TOL_MS = float(os.environ.get('SLEEP_TOL_MS', '30'))
@@ -441,7 +444,7 @@ def t_reset(mode, stream=0):
     """Exact commands and order on every attempt. Gaps: under TCG on a busy 2-CPU
     host single commands are sometimes delivered 10-33 ms late (measured: 5 of 32
     gaps off by more than 5 ms, worst -22 and +26 ms; mostly the first command after
-    an idle period), so the +-GAP_TOL_MS (5) bound must hold on one of up to three
+    an idle period), so the +-GAP_TOL_MS (5; 15 on the debug kernel) bound must hold on one of up to three
     attempts and every attempt must stay within +-GAP_LOOSE_MS (40)."""
     attempts = 1 if stream else 3
     for i in range(attempts):
@@ -562,7 +565,7 @@ def t_slow_ack(*mode):
         for k, v in times.items():
             v = sorted(v)
             p90 = v[int(len(v) * 0.9) - 1]
-            check(p90 < 0.010 and v[-1] < 0.100, '%s with acknowledgements %s: p90 %.1f ms, max %.1f ms'
+            check(p90 < 0.010 * SLOW and v[-1] < 0.100 * SLOW, '%s with acknowledgements %s: p90 %.1f ms, max %.1f ms'
                   % (k, mode, p90 * 1000, v[-1] * 1000))
         os.close(fd)
     finally:
