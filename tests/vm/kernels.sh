@@ -6,8 +6,8 @@
 #                        word "sid" stands for Debian sid's newest kernel, which
 #                        suite.sh builds for in a sid chroot (tests/kbuild-sid.sh)
 #                        and boots for the core groups only. "debug" is the
-#                        debug kernel (tests/debug-kernel.sh; make check-debug,
-#                        not in the default list: CI's time). 6.12 is built
+#                        debug kernel (tests/debug-kernel.sh, an allnoconfig
+#                        build; make check-debug boots it alone). 6.12 is built
 #                        for, not booted (suite.sh, TTYRFC_BUILD_ONLY)
 #   kernels.sh newest612 the newest installed Debian 12 6.12 kernel headers
 set -euo pipefail
@@ -28,7 +28,7 @@ list)
 	if [ -n "${TTYRFC_KERNELS:-}" ]; then
 		echo "$TTYRFC_KERNELS"
 	else
-		echo "$(default) sid"
+		echo "$(default) sid debug"
 	fi
 	;;
 *) echo "usage: $0 default|list|newest612" >&2; exit 2 ;;
