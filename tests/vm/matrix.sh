@@ -93,6 +93,10 @@ event() {	# event restart|replug SERVER
 	local s=$2 p=${PORT[$2]} tty losses
 	tty=$(cat "$MX/tty.$p")
 	losses=$(link_state "$tty"); losses=${losses% *}
+	# a rate the server would not pick by itself: the new session must get
+	# it from ttyrfc's replay (the open fd is another process's)
+	stty -F "/dev/$tty" 57600 || return 1
+	wait_speed "$s" 57600 || { echo "57600 never reached the board"; return 1; }
 	case $1 in
 	restart)
 		case $s in
@@ -113,10 +117,18 @@ event() {	# event restart|replug SERVER
 		[ "${st% *}" -gt "$losses" ] && [ "${st#* }" = up ] && [ -L "$(dev_of "$s")" ] && break
 		sleep 0.2
 	done
-	sleep 1
+	wait_speed "$s" 57600
 	st=$(link_state "$tty")
-	echo "$1: link_losses $losses -> ${st% *}, link ${st#* } after $((SECONDS - t0)) s"
-	[ "${st% *}" -gt "$losses" ] && [ "${st#* }" = up ]
+	echo "$1: link_losses $losses -> ${st% *}, link ${st#* } after $((SECONDS - t0)) s," \
+		"board at $(stty -F "$(dev_of "$s")" speed) baud (replayed)"
+	[ "${st% *}" -gt "$losses" ] && [ "${st#* }" = up ] && wait_speed "$s" 57600
+}
+wait_speed() {	# wait_speed SERVER RATE: the board's PTY is at RATE (5 s)
+	for _ in $(seq 50); do
+		[ "$(stty -F "$(dev_of "$1")" speed 2>/dev/null)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }
 if [ "${1:-}" = event ]; then
 	event "$2" "$3"
@@ -137,6 +149,9 @@ for _ in range(20):
     except socket.timeout:
         first = b''
     if first.startswith(b'\xff'):
+        # a client: WILL COM-PORT, BINARY both ways (ser2net 4.6 counts a
+        # connection as its user only once the telnet negotiation is done)
+        s.sendall(bytes([255, 251, 44, 255, 253, 0, 255, 251, 0]))
         print('HELD', flush=True)
         time.sleep(8)
         sys.exit(0)
@@ -203,7 +218,7 @@ for s in $SERVERS; do
 	case $s in
 	s2n-*) cell "$s" termios "baud and framing applied to the board's PTY (its termios)" \
 		$PY $M termios "/dev/$tty" "$dev" ;;
-	*) cell "$s" termios "baud and 8-bit framings applied to the board's PTY (its termios)" \
+	*) cell "$s" termios "baud and stop bits applied to the board's PTY (parity, data size: n/a on a PTY here)" \
 		$PY $M termios8 "/dev/$tty" "$dev" ;;
 	esac
 	cell "$s" lines "esptool's reset sequences: n/a on a PTY, the session survives" \
@@ -232,6 +247,18 @@ for s in $SERVERS; do
 	stop_server "$s"
 	t_diag "$s: $((SECONDS - T0)) s"
 done
+
+# native-USB chips take their reset from a DTR/RTS pattern esptool only
+# sends when asked (--before usb_reset): it must reach the Pi as sent
+export REC_LOG=$MX/rec.jsonl REC_CTL=$MX/rec.ctl
+$PY tests/servers/recorder.py --port 4305 --log "$REC_LOG" --ctl "$REC_CTL" >"$LOG/recorder.out" 2>&1 &
+REC_PID=$!
+for _ in $(seq 100); do grep -q LISTENING "$LOG/recorder.out" && break; sleep 0.05; done
+REC_TTY=$($CTL add 127.0.0.1:4305)
+PYTHONPATH=$ESPPKG T_VERBOSE=1 t_run "native USB: esptool --before usb_reset: its SET-CONTROL sequence and gaps reach the server" \
+	$PY $M usb_reset "/dev/$REC_TTY"
+$CTL del "$REC_TTY"
+kill $REC_PID; wait $REC_PID 2>/dev/null
 
 for p in "${PORT[@]}"; do [ -s "$MX/tty.$p" ] && $CTL del "$(cat "$MX/tty.$p")"; done
 kill "$HELPER_PID" 2>/dev/null; wait "$HELPER_PID" 2>/dev/null
