@@ -42,11 +42,15 @@ link_state() {	# link_state PORT: "LINK_LOSSES LINK", one ttyrfcctl call (polled
 
 # the Python servers: ptypair + server, restartable (pid in $MX/srv.PORT)
 py_server() {	# py_server SERVER
-	local p=${PORT[$1]}
-	case $1 in
-	esp) PYTHONPATH=$ESPPKG setsid $PY tests/servers/esp_pty_server.py -- -p "$p" "$(dev_of "$1")" ;;
-	pm) setsid $PY tests/servers/pm_server.py -p "$p" "$(dev_of "$1")" ;;
-	esac </dev/null >>"$LOG/$1.log" 2>&1 &
+	local p=${PORT[$1]} dev
+	dev=$(dev_of "$1")
+	# simple commands, so that $! is the server itself (a restart kills it)
+	if [ "$1" = esp ]; then
+		PYTHONPATH=$ESPPKG $PY tests/servers/esp_pty_server.py -- -p "$p" "$dev" \
+			</dev/null >>"$LOG/$1.log" 2>&1 &
+	else
+		$PY tests/servers/pm_server.py -p "$p" "$dev" </dev/null >>"$LOG/$1.log" 2>&1 &
+	fi
 	echo $! >"$MX/srv.$p"
 	wait_listen "$p"
 }
@@ -63,7 +67,7 @@ start_server() {
 			mount --bind /dev/pts "$TRIXIE/dev/pts" && mount --bind /tmp "$TRIXIE/tmp"; } || return 1
 		eval "$(S2N_KICK=false S2N_ROOT=$TRIXIE tests/servers/ser2net_pty.sh start "$p")" ;;
 	*)
-		setsid $PY tests/servers/ptypair.py --dev "$(dev_of "$1")" --peer "$(peer_of "$1")" \
+		$PY tests/servers/ptypair.py --dev "$(dev_of "$1")" --peer "$(peer_of "$1")" \
 			</dev/null >"$MX/ptypair.$p.log" 2>&1 &
 		echo $! >"$MX/ptypair.$p"
 		for _ in $(seq 100); do [ -L "$(dev_of "$1")" ] && break; sleep 0.05; done
@@ -184,6 +188,15 @@ cell() {	# cell SERVER CHECK DESCRIPTION CMD...
 	# the event's own line says what happened to the session, if there was one
 	NOTE[$s,$c]=$({ grep -v '^$' "$MX/cell.out" | tail -n 1
 		grep -E '^(restart|replug): ' "$MX/cell.out"; } | tail -n 1 | cut -c1-110)
+	# a server that died must not fail the cells after this one too
+	if ! listening "${PORT[$s]}"; then
+		NOTE[$s,$c]+=" (the server died; started again)"
+		t_diag "$s died during \"${TITLE[$c]}\": starting it again"
+		case $s in
+		s2n-*) tests/servers/ser2net_pty.sh start-server "${PORT[$s]}" ;;
+		*) py_server "$s" ;;
+		esac
+	fi
 }
 na() {	# na SERVER CHECK WHY: the server cannot do this; says so, does not pass silently
 	t_skip "$1: ${TITLE[$2]}" "n/a: $3"
