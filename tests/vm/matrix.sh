@@ -187,7 +187,7 @@ cell() {	# cell SERVER CHECK DESCRIPTION CMD...
 	fi
 	# the event's own line says what happened to the session, if there was one
 	NOTE[$s,$c]=$({ grep -v '^$' "$MX/cell.out" | tail -n 1
-		grep -E '^(restart|replug): ' "$MX/cell.out"; } | tail -n 1 | cut -c1-110)
+		grep -E '^(restart|replug): ' "$MX/cell.out"; } | tail -n 1 | cut -c1-160)
 	# a server that died must not fail the cells after this one too
 	if ! listening "${PORT[$s]}"; then
 		NOTE[$s,$c]+=" (the server died; started again)"
@@ -232,7 +232,8 @@ for s in $SERVERS; do
 	s2n-*) cell "$s" termios "baud and framing applied to the board's PTY (its termios)" \
 		$PY $M termios "/dev/$tty" "$dev" ;;
 	*) cell "$s" termios "baud and stop bits applied to the board's PTY (parity, data size: n/a on a PTY here)" \
-		$PY $M termios8 "/dev/$tty" "$dev" ;;
+		$PY $M termios8 "/dev/$tty" "$dev"
+	   [ "${CELL[$s,termios]}" = ok ] && CELL[$s,termios]="ok (8N only)" ;;
 	esac
 	cell "$s" lines "esptool's reset sequences: n/a on a PTY, the session survives" \
 		$PY $M lines "/dev/$tty" "$peer"
