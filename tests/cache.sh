@@ -2,7 +2,8 @@
 # outside the clone, so a fresh clone (CI) reuses them. Source it from bash.
 #   TTYRFC_CACHE   cache root (default /var/cache/ttyrfc)
 # Inside: vm/<kver>/ kernel images (tests/vm/kernel.sh), sid/root the sid
-# chroot with the newest kernel's headers (tests/kbuild-sid.sh), esptool/.
+# chroot with the newest kernel's headers (tests/kbuild-sid.sh), trixie/root
+# with ser2net 4.6 (tests/ser2net-trixie.sh), esptool/.
 # shellcheck shell=bash
 TTYRFC_CACHE=${TTYRFC_CACHE:-/var/cache/ttyrfc}
 export TTYRFC_CACHE

@@ -25,6 +25,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 . tests/cache.sh
+. tests/chroot.sh
 TOP=$PWD
 SIDC=$TTYRFC_CACHE/sid
 ROOT=$SIDC/root
@@ -51,62 +52,21 @@ lap() { local now; now=$(date +%s); say "$1 in $((now - t0))s"; t0=$now; }
 exec 9>"$SIDC/lock"
 flock 9
 
-umount_all() {	# everything mounted below the chroot, deepest first
-	local m
-	for m in $(awk -v r="$ROOT/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
-		umount "$m" 2>/dev/null || umount -l "$m"
-	done
-	return 0
-}
+umount_all() { chroot_umount_all "$ROOT"; }
 trap umount_all EXIT
 umount_all	# left by a run that was killed
 
-apt_host() {
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -q --no-install-recommends "$@" >/dev/null 2>&1 ||
-		{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
-}
-command -v debootstrap >/dev/null || apt_host debootstrap ||
-	{ not_ok "debootstrap installs"; finish; }
-
-# the machine's own Debian mirror: the first non-security URIs/deb line
-mirror=$(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null |
-	 awk '{print $2}' | grep -v security | head -n 1)
-[ -n "$mirror" ] || mirror=$(awk '/^deb / && !/security/ {print $2; exit}' \
-			     /etc/apt/sources.list 2>/dev/null)
-[ -n "$mirror" ] || { not_ok "a Debian mirror in apt's sources"; finish; }
-
 # ------------------------------------------------------------ the chroot
-# .ready is written last: a debootstrap that was interrupted is redone
 if [ ! -e "$ROOT/.ready" ]; then
-	say "debootstrap --variant=minbase sid from $mirror (about 140 MB)"
-	# never delete through a bind mount of the host's /dev
-	if awk -v r="$ROOT/" 'index($2, r) == 1 { f = 1 } END { exit !f }' /proc/mounts; then
-		not_ok "nothing mounted below $ROOT"; finish
-	fi
-	rm -rf "$ROOT"
-	if ! debootstrap --variant=minbase sid "$ROOT" "$mirror" >"$LOGS/debootstrap.log" 2>&1; then
+	say "debootstrap --variant=minbase sid from $(chroot_mirror) (about 140 MB)"
+	if ! chroot_bootstrap sid "$ROOT" "$LOGS/debootstrap.log"; then
 		tail -n 20 "$LOGS/debootstrap.log" | sed 's/^/#   /'
 		not_ok "debootstrap sid"; finish
 	fi
-	{
-		# the registry's Release files are a frozen snapshot
-		echo 'Acquire::Check-Valid-Until "false";'
-		echo 'Acquire::Retries "3";'
-		echo 'Acquire::Languages "none";'
-		# the host's proxy settings, if it has any
-		grep -rhi '^[[:space:]]*Acquire::[a-z]*::proxy' /etc/apt/apt.conf /etc/apt/apt.conf.d/ 2>/dev/null
-	} >"$ROOT/etc/apt/apt.conf.d/99ttyrfc"
-	rm -f "$ROOT/var/lib/apt/lists/.stamp"
-	touch "$ROOT/.ready"
 	lap "debootstrap"
 fi
-cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null
-mount -t proc proc "$ROOT/proc"
-mount -t sysfs sysfs "$ROOT/sys"
-mount --bind /dev "$ROOT/dev"
-in_sid() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-	DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"; }
+chroot_mount "$ROOT"
+in_sid() { chroot_run "$ROOT" "$@"; }
 
 # newest headers: refresh the package lists now and then (the mirror is a
 # snapshot that moves seldom), install or upgrade, drop older versions

@@ -23,6 +23,8 @@
 #                    use") while the first one is connected, instead of ending it
 #      S2N_ACCEPTER  default "telnet(rfc2217),tcp"; "tcp" gives a plain TCP
 #                    accepter (no RFC 2217: the common Pi-side mistake)
+#      S2N_ROOT      run the ser2net of this chroot (tests/ser2net-trixie.sh's 4.6);
+#                    the caller binds /dev, /dev/pts and /tmp into it
 #      S2N_ADDR      address to listen on (default 127.0.0.1), e.g. inside a
 #                    network namespace: ip netns exec NS env S2N_ADDR=10.99.0.2 ...
 set -euo pipefail
@@ -46,9 +48,12 @@ killpid() {
 }
 
 start_ser2net() {
-    local dbg=-n
+    local dbg=-n root
     [ "$(cat "$D/debug" 2>/dev/null)" = 1 ] && dbg=-d
-    setsid ser2net $dbg -c "$D/ser2net.yaml" -P "$D/ser2net.pidfile" </dev/null >>"$D/ser2net.log" 2>&1 &
+    root=$(cat "$D/root" 2>/dev/null)
+    # its UUCP lock dir, in the chroot's own /run
+    [ -z "$root" ] || mkdir -p "$root/run/lock"
+    setsid ${root:+chroot "$root"} ser2net $dbg -c "$D/ser2net.yaml" -P "$D/ser2net.pidfile" </dev/null >>"$D/ser2net.log" 2>&1 &
     echo $! > "$D/ser2net.pid"
     for _ in $(seq 100); do listening && break; sleep 0.05; done
     if ! listening; then
@@ -85,6 +90,7 @@ connection: &ttyrfc$PORT
 ${S2N_OPTS:-}
 YAML
     echo "${S2N_DEBUG:-0}" > "$D/debug"
+    echo "${S2N_ROOT:-}" > "$D/root"
     start_ser2net || { killpid "$D/ptypair.pid"; exit 1; }
     echo "PORT=$PORT DEV=$DEV PEER=$PEER S2N_DIR=$D"
     ;;

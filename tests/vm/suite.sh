@@ -19,12 +19,13 @@
 # Every part prints its cost as "# cost: PART: N s".
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-GROUPS_ALL="tests/vm/foundation.sh tests/vm/control.sh tests/vm/delivery.sh tests/vm/selftests.sh tests/vm/install.sh tests/vm/esptool.sh tests/vm/quirks.sh tests/vm/abuse.sh tests/vm/torture.sh tests/vm/faults_ci.sh tests/vm/tls_mdns.sh tests/vm/deb.sh"
+GROUPS_ALL="tests/vm/foundation.sh tests/vm/control.sh tests/vm/delivery.sh tests/vm/selftests.sh tests/vm/install.sh tests/vm/esptool.sh tests/vm/quirks.sh tests/vm/abuse.sh tests/vm/torture.sh tests/vm/faults_ci.sh tests/vm/tls_mdns.sh tests/vm/deb.sh tests/vm/matrix.sh"
 # the tty ABI and the delivery contract, on every other booted kernel
 CORE_GROUPS=${TTYRFC_CORE_GROUPS:-"tests/vm/foundation.sh tests/vm/control.sh tests/vm/selftests.sh"}
 # what the checkers (KASAN, lockdep, kmemleak) look at on the debug kernel
 DEBUG_GROUPS=${TTYRFC_DEBUG_GROUPS:-"tests/vm/foundation.sh tests/vm/control.sh tests/vm/torture.sh tests/vm/faults_ci.sh"}
-FIRST_KERNEL_ONLY="tests/vm/deb.sh"
+# the interop matrix is about the servers, not the kernel
+FIRST_KERNEL_ONLY="tests/vm/deb.sh tests/vm/matrix.sh"
 # with the debug kernel in the list these run there only: the checkers see them,
 # and CI does not pay for them twice
 DEBUG_INSTEAD="tests/vm/torture.sh tests/vm/faults_ci.sh"
@@ -125,7 +126,15 @@ done
 
 # esptool 4.7 (Debian trixie) is unpacked on the host: the VM sees build/ read-only
 case " $planned " in
-*" tests/vm/esptool.sh "*) tests/vm/fetch-esptool.sh >&2 || status=1 ;;
+*" tests/vm/esptool.sh "*|*" tests/vm/matrix.sh "*) tests/vm/fetch-esptool.sh >&2 || status=1 ;;
+esac
+# the matrix's ser2net 4.6: a trixie chroot, made here (debootstrap) and
+# cached outside the clone; the VM runs it by chroot
+case " $planned " in
+*" tests/vm/matrix.sh "*)
+	t=$SECONDS
+	tests/ser2net-trixie.sh || status=1
+	cost "trixie chroot with ser2net 4.6" $t ;;
 esac
 # the selftests are built here: unpacking the kselftest headers from
 # linux-source and compiling take minutes under TCG (the VM checks they
