@@ -32,9 +32,6 @@ dev_of() { echo "/tmp/ttyrfc-dev.${PORT[$1]}"; }
 peer_of() { echo "/tmp/ttyrfc-peer.${PORT[$1]}"; }
 listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 wait_listen() { for _ in $(seq 200); do listening "$1" && return 0; sleep 0.05; done; return 1; }
-json() {	# json PORT KEY: one value of `ttyrfcctl show --json PORT`
-	$CTL --json show "$1" | $PY -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
-}
 
 link_state() {	# link_state PORT: "LINK_LOSSES LINK", one ttyrfcctl call (polled)
 	$CTL --json show "$1" | $PY -c 'import json,sys; v=json.load(sys.stdin); print(v["link_losses"], v["link"])'
