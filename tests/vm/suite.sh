@@ -36,7 +36,7 @@ cost() { echo "# cost: $1: $(($SECONDS - $2)) s"; }
 
 # The debug kernel, when it is not cached yet: built in the background while
 # the other kernels' groups run (SCHED_IDLE and nice 19: the VMs' timing
-# checks keep the CPU); kbuild_for waits for it
+# checks keep the CPU); wait_debug_build waits for it before its groups
 debug_build_pid=
 start_debug_build() {
 	case " $kernels " in *" debug "*) ;; *) return 0 ;; esac
@@ -196,7 +196,7 @@ sid_kernel() {
 		t=$SECONDS
 		# one vCPU: with two, sid's 7.2 oopsed at boot under bookworm's
 		# QEMU 7.2 TCG (int3 left by text patching, in set_next_task_fair)
-		# a quarter of the first kernel's transfers: one vCPU
+		# 1 MiB transfers (the first kernel moves 16): one vCPU
 		KVER=$SID_KVER TTYRFC_KO=$SID_DKMS_KO TTYRFC_VM_SMP=${TTYRFC_SID_SMP:-1} \
 			TTYRFC_XFER_SIZE=${TTYRFC_SID_XFER_SIZE:-1048576} \
 			tests/vm/run.sh "$group" || status=1
