@@ -415,7 +415,8 @@ int ttyrfc_status(struct ttyrfc_port *p, u32 sid, const u32 *modem,
 		p->server_known = true;
 	}
 	if (hstats) {
-		for (i = TTYRFC_STAT_PROTO_ERRORS; i <= TTYRFC_STAT_MAX; i++)
+		for (i = TTYRFC_STAT_PROTO_ERRORS;
+		     i <= TTYRFC_STAT_LOG_SUPPRESSED; i++)
 			p->stats[i] = hstats[i];
 	}
 	spin_unlock_irqrestore(&p->lock, flags);
