@@ -280,32 +280,22 @@ out:
 
 /*
  * Give tx_busy back. True if someone found it taken meanwhile and wants
- * the worker to run.
+ * the worker to run, or (@left) if anything is left for the worker.
  */
-static bool ttyrfc_tx_release(struct ttyrfc_port *p)
+static bool ttyrfc_tx_release(struct ttyrfc_port *p, bool left)
 {
 	unsigned long flags;
-	bool rekick;
+	bool kick;
 
 	spin_lock_irqsave(&p->lock, flags);
 	p->tx_busy = false;
-	rekick = p->tx_rekick;
+	kick = p->tx_rekick;
 	p->tx_rekick = false;
+	if (left)
+		kick |= p->tx_sent != p->tx_queued || p->ctrl_next ||
+			p->rx_notify || p->sess != TTYRFC_SESS_RUNNING;
 	spin_unlock_irqrestore(&p->lock, flags);
-	return rekick;
-}
-
-/* Is anything left for the worker to send? */
-static bool ttyrfc_queue_due(struct ttyrfc_port *p)
-{
-	unsigned long flags;
-	bool due;
-
-	spin_lock_irqsave(&p->lock, flags);
-	due = p->tx_sent != p->tx_queued || p->ctrl_next || p->rx_notify ||
-	      p->sess != TTYRFC_SESS_RUNNING;
-	spin_unlock_irqrestore(&p->lock, flags);
-	return due;
+	return kick;
 }
 
 /*
@@ -470,8 +460,7 @@ unsigned int ttyrfc_queue_write(struct ttyrfc_port *p, const u8 *data,
 	if (n && ttyrfc_direct_locked(p, flags, n)) {
 		/* releases the lock; anything left or failed: the worker */
 		ret = ttyrfc_pump_data(p, flags, GFP_ATOMIC | __GFP_NOWARN);
-		if (!ttyrfc_tx_release(p) && !ret &&
-		    !ttyrfc_queue_due(p))
+		if (!ttyrfc_tx_release(p, true) && !ret)
 			return n;
 	} else {
 		spin_unlock_irqrestore(&p->lock, flags);
@@ -573,7 +562,7 @@ static int ttyrfc_pump_one(struct ttyrfc_port *p)
 	}
 	p->tx_busy = true;
 	ret = ttyrfc_pump_item(p, flags);
-	if (ttyrfc_tx_release(p) && ret == -ENODATA)
+	if (ttyrfc_tx_release(p, false) && ret == -ENODATA)
 		ret = 0;	/* someone wanted more meanwhile: look again */
 	return ret;
 }

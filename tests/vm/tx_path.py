@@ -15,16 +15,12 @@ TTY is /dev/ttyRFCn, PEER the device end of the server's PTY. Two checks:
 
 Byte-exact both times. Prints the counters' deltas; exit 0 = pass.
 """
-import json, os, select, subprocess, sys, termios, threading, time, tty
+import json, os, select, subprocess, sys, termios, threading, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xfer import raw  # noqa: E402
 
 CTL = os.environ.get('CTL', 'userspace-helper/ttyrfcctl')
-
-
-def raw(fd):
-    tty.setraw(fd)
-    a = termios.tcgetattr(fd)
-    a[2] |= termios.CLOCAL | termios.CREAD
-    termios.tcsetattr(fd, termios.TCSANOW, a)
 
 
 def stats(dev):
