@@ -110,7 +110,10 @@ static struct sk_buff *ttyrfc_msg_new(struct ttyrfc_port *p, u8 cmd, u32 sid,
 	return skb;
 }
 
-/* Unicast to the helper; -EAGAIN when its socket is full. Consumes @skb. */
+/*
+ * Unicast to the helper; -EAGAIN when its socket is full. Consumes @skb.
+ * Never sleeps (the socket is not waited for), so tty write() can use it.
+ */
 int ttyrfc_nl_send(struct sk_buff *skb)
 {
 	u32 portid = READ_ONCE(helper_portid);
@@ -263,10 +266,10 @@ int ttyrfc_nl_rx_limit(struct ttyrfc_port *p, u32 sid, u64 limit)
 }
 
 /* Sized to the payload: one byte written costs a small message. */
-struct sk_buff *ttyrfc_nl_tx_alloc(struct ttyrfc_port *p, unsigned int n)
+struct sk_buff *ttyrfc_nl_tx_alloc(unsigned int n, gfp_t gfp)
 {
 	return genlmsg_new(2 * nla_total_size(sizeof(u32)) + TTYRFC_U64_SIZE +
-			   nla_total_size(n), GFP_KERNEL);
+			   nla_total_size(n), gfp);
 }
 
 /* Under the port's lock: no allocation, the skb has the room. */

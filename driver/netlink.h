@@ -29,7 +29,7 @@ int ttyrfc_nl_set(struct ttyrfc_port *p, u32 sid, const struct ttyrfc_ctrl *c);
 int ttyrfc_nl_rx_limit(struct ttyrfc_port *p, u32 sid, u64 limit);
 
 /* TX in three steps, so the copy from the ring can happen under its lock. */
-struct sk_buff *ttyrfc_nl_tx_alloc(struct ttyrfc_port *p, unsigned int n);
+struct sk_buff *ttyrfc_nl_tx_alloc(unsigned int n, gfp_t gfp);
 u8 *ttyrfc_nl_tx_fill(struct sk_buff *skb, struct ttyrfc_port *p, u32 sid,
 		      u64 pos, unsigned int n);
 int ttyrfc_nl_send(struct sk_buff *skb);

@@ -7,7 +7,10 @@
  * list, each tagged with the ring position at the time it was made. One
  * sender at a time (send_mutex) hands the helper the ring up to the next
  * change, then the change, and so on: everything reaches the server in the
- * order the process did it.
+ * order the process did it. Only one message is on its way at a time
+ * (tx_busy): write() itself sends the data it brought when nobody else is
+ * sending, without sleeping, which saves the worker's wake-up on every
+ * write; anything it cannot send goes to the worker.
  *
  * Nothing is freed when it is sent, only when the helper confirms that the
  * server's TCP acknowledged it (CONFIRM). A failed session rewinds to the
@@ -25,6 +28,8 @@
 static struct workqueue_struct *ttyrfc_wq;
 
 #define TTYRFC_RETRY_MAX_MS	100
+/* below this much unconfirmed, a write is a request, not a stream */
+#define TTYRFC_DIRECT_INFLIGHT	4096
 
 static void ttyrfc_apply(struct ttyrfc_settings *s, const struct ttyrfc_ctrl *c)
 {
@@ -140,27 +145,6 @@ int ttyrfc_queue_set(struct ttyrfc_port *p, const struct ttyrfc_settings *want,
 	}
 	ttyrfc_queue_kick(p);
 	return 0;
-}
-
-/* Copy from a tty write into the ring. Never sleeps. */
-unsigned int ttyrfc_queue_write(struct ttyrfc_port *p, const u8 *data,
-				unsigned int len)
-{
-	unsigned int pos, n, first;
-	unsigned long flags;
-
-	spin_lock_irqsave(&p->lock, flags);
-	n = min_t(u64, len, TTYRFC_TX_BUF - (p->tx_queued - p->tx_acked));
-	pos = p->tx_queued & (TTYRFC_TX_BUF - 1);
-	first = min(n, TTYRFC_TX_BUF - pos);
-	memcpy(p->buf + pos, data, first);
-	memcpy(p->buf, data + first, n - first);
-	p->tx_queued += n;
-	spin_unlock_irqrestore(&p->lock, flags);
-
-	if (n)
-		ttyrfc_queue_kick(p);
-	return n;
 }
 
 unsigned int ttyrfc_queue_room(struct ttyrfc_port *p)
@@ -294,6 +278,51 @@ out:
 	return ret;
 }
 
+/*
+ * Give tx_busy back. True if someone found it taken meanwhile and wants
+ * the worker to run, or (@left) if anything is left for the worker.
+ */
+static bool ttyrfc_tx_release(struct ttyrfc_port *p, bool left)
+{
+	unsigned long flags;
+	bool kick;
+
+	spin_lock_irqsave(&p->lock, flags);
+	p->tx_busy = false;
+	kick = p->tx_rekick;
+	p->tx_rekick = false;
+	if (left)
+		kick |= p->tx_sent != p->tx_queued || p->ctrl_next ||
+			p->rx_notify || p->sess != TTYRFC_SESS_RUNNING;
+	spin_unlock_irqrestore(&p->lock, flags);
+	return kick;
+}
+
+/*
+ * May write() send its @n bytes itself, now? Only into an idle stream:
+ * nothing else waiting to be sent, and little sent but unconfirmed (the
+ * last request, whose confirmation may come just after its answer). That
+ * is a request that wants its answer (esptool, a keystroke), where a
+ * worker's wake-up is latency; a stream keeps going through the worker,
+ * which batches what the writes bring meanwhile into fewer, larger
+ * messages. Not with interrupts off (netlink's delivery wants them on).
+ * Takes tx_busy.
+ */
+static bool ttyrfc_direct_locked(struct ttyrfc_port *p, unsigned long flags,
+				 unsigned int n)
+{
+	if (p->tx_sent - p->tx_acked >= TTYRFC_DIRECT_INFLIGHT ||
+	    p->tx_queued - n != p->tx_sent ||
+	    irqs_disabled_flags(flags) || p->tx_busy || p->dying ||
+	    p->sess != TTYRFC_SESS_RUNNING || p->link != TTYRFC_LINK_UP ||
+	    p->rx_notify || READ_ONCE(p->retry_ms) ||
+	    READ_ONCE(p->tx_stopped) || !ttyrfc_helper_present() ||
+	    (p->ctrl_next && p->ctrl_next->pos <= p->tx_sent))
+		return false;
+	p->tx_busy = true;
+	return true;
+}
+
 /* Send the OPEN of the session being started. */
 static int ttyrfc_pump_open(struct ttyrfc_port *p, unsigned long flags)
 	__releases(&p->lock)
@@ -342,30 +371,41 @@ static int ttyrfc_pump_rx_limit(struct ttyrfc_port *p, unsigned long flags)
 	return ret;
 }
 
-/* Up to TTYRFC_MAX_DATA ring bytes, not past the next control change. */
+/*
+ * Up to TTYRFC_MAX_DATA ring bytes, not past the next control change, to
+ * a running session whose link is up. Under tx_busy. Sleeps only if @gfp
+ * may.
+ */
 static int ttyrfc_pump_data(struct ttyrfc_port *p, unsigned long flags,
-			    u64 limit)
+			    gfp_t gfp)
 	__releases(&p->lock)
 {
 	unsigned int n, pos, first;
 	struct sk_buff *skb;
-	u64 start;
+	u64 start, limit;
+	u32 gen, sid;
 	u8 *data;
-	u32 gen;
 	int ret;
 
+	limit = p->ctrl_next ? p->ctrl_next->pos : p->tx_queued;
 	n = min_t(u64, limit - p->tx_sent, TTYRFC_MAX_DATA);
+	sid = p->sid;
 	spin_unlock_irqrestore(&p->lock, flags);
 
-	skb = ttyrfc_nl_tx_alloc(p, n);
+	skb = ttyrfc_nl_tx_alloc(n, gfp);
 	if (!skb)
 		return -ENOMEM;
 
 	spin_lock_irqsave(&p->lock, flags);
-	/* a flush or rewind may have come in between: look again */
+	/*
+	 * A flush, a rewind or a new session may have come in between: look
+	 * again, and send nothing to a session that is not the one we saw
+	 * running (its OPEN would come after the data).
+	 */
 	limit = p->ctrl_next ? p->ctrl_next->pos : p->tx_queued;
 	n = min_t(u64, n, limit - p->tx_sent);
-	if (!p->sid || READ_ONCE(p->tx_stopped) || !n) {
+	if (p->sid != sid || p->link != TTYRFC_LINK_UP ||
+	    READ_ONCE(p->tx_stopped) || !n) {
 		spin_unlock_irqrestore(&p->lock, flags);
 		ttyrfc_nl_free(skb);
 		return 0;	/* look at the queue again */
@@ -386,13 +426,49 @@ static int ttyrfc_pump_data(struct ttyrfc_port *p, unsigned long flags,
 	spin_unlock_irqrestore(&p->lock, flags);
 
 	ret = ttyrfc_nl_send(skb);
+	spin_lock_irqsave(&p->lock, flags);
 	if (ret) {
-		spin_lock_irqsave(&p->lock, flags);
 		if (p->gen == gen && p->tx_sent == start + n)
 			p->tx_sent = max(start, p->tx_acked);
-		spin_unlock_irqrestore(&p->lock, flags);
+	} else {
+		p->stats[TTYRFC_STAT_TX_MSGS]++;
+		if (!gfpflags_allow_blocking(gfp))
+			p->stats[TTYRFC_STAT_TX_DIRECT]++;
 	}
+	spin_unlock_irqrestore(&p->lock, flags);
 	return ret;
+}
+
+/*
+ * Copy from a tty write into the ring, and send it on at once if no one
+ * else is sending. Never sleeps.
+ */
+unsigned int ttyrfc_queue_write(struct ttyrfc_port *p, const u8 *data,
+				unsigned int len)
+{
+	unsigned int pos, n, first;
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&p->lock, flags);
+	n = min_t(u64, len, TTYRFC_TX_BUF - (p->tx_queued - p->tx_acked));
+	pos = p->tx_queued & (TTYRFC_TX_BUF - 1);
+	first = min(n, TTYRFC_TX_BUF - pos);
+	memcpy(p->buf + pos, data, first);
+	memcpy(p->buf, data + first, n - first);
+	p->tx_queued += n;
+	if (n && ttyrfc_direct_locked(p, flags, n)) {
+		/* releases the lock; anything left or failed: the worker */
+		ret = ttyrfc_pump_data(p, flags, GFP_ATOMIC | __GFP_NOWARN);
+		if (!ttyrfc_tx_release(p, true) && !ret)
+			return n;
+	} else {
+		spin_unlock_irqrestore(&p->lock, flags);
+		if (!n)
+			return 0;
+	}
+	ttyrfc_queue_kick(p);
+	return n;
 }
 
 static int ttyrfc_pump_ctrl(struct ttyrfc_port *p, unsigned long flags)
@@ -439,16 +515,11 @@ static int ttyrfc_pump_close(struct ttyrfc_port *p, unsigned long flags)
  * -ENODATA: nothing left, -EAGAIN/-ENOBUFS/-ENOMEM: try again later,
  * anything else: the helper is gone (the next one gets a replay).
  */
-static int ttyrfc_pump_one(struct ttyrfc_port *p)
+static int ttyrfc_pump_item(struct ttyrfc_port *p, unsigned long flags)
+	__releases(&p->lock)
 {
-	unsigned long flags;
 	u64 limit;
 
-	spin_lock_irqsave(&p->lock, flags);
-	if (p->dying || !p->sid || !ttyrfc_helper_present()) {
-		spin_unlock_irqrestore(&p->lock, flags);
-		return -ENODATA;	/* replayed when a helper says HELLO */
-	}
 	if (p->sess == TTYRFC_SESS_OPENING)
 		return ttyrfc_pump_open(p, flags);
 	if (p->rx_notify)
@@ -461,7 +532,7 @@ static int ttyrfc_pump_one(struct ttyrfc_port *p)
 		goto idle;
 	limit = p->ctrl_next ? p->ctrl_next->pos : p->tx_queued;
 	if (p->tx_sent < limit && !READ_ONCE(p->tx_stopped))
-		return ttyrfc_pump_data(p, flags, limit);
+		return ttyrfc_pump_data(p, flags, GFP_KERNEL);
 	/* a stopped tty holds its data, not the changes made before it */
 	if (p->ctrl_next && p->ctrl_next->pos == p->tx_sent)
 		return ttyrfc_pump_ctrl(p, flags);
@@ -473,7 +544,33 @@ idle:
 	return -ENODATA;
 }
 
-/* Hand everything due to the helper, in order. Under send_mutex. */
+static int ttyrfc_pump_one(struct ttyrfc_port *p)
+{
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&p->lock, flags);
+	if (p->dying || !p->sid || !ttyrfc_helper_present()) {
+		spin_unlock_irqrestore(&p->lock, flags);
+		return -ENODATA;	/* replayed when a helper says HELLO */
+	}
+	if (p->tx_busy) {
+		/* a write() is sending: it runs the worker when done */
+		p->tx_rekick = true;
+		spin_unlock_irqrestore(&p->lock, flags);
+		return -EBUSY;
+	}
+	p->tx_busy = true;
+	ret = ttyrfc_pump_item(p, flags);
+	if (ttyrfc_tx_release(p, false) && ret == -ENODATA)
+		ret = 0;	/* someone wanted more meanwhile: look again */
+	return ret;
+}
+
+/*
+ * Hand everything due to the helper, in order. Under send_mutex. -EBUSY:
+ * a write() is sending, and runs the worker when it is done.
+ */
 int ttyrfc_pump(struct ttyrfc_port *p)
 {
 	int ret;

@@ -22,8 +22,12 @@
 
 /* kept free in the flip buffers: line-status characters, partial buffers */
 #define TTYRFC_RX_RESERVE	(8 * 1024)
-/* a new limit is worth a message once it grew this much */
-#define TTYRFC_RX_STEP		TTYRFC_MAX_DATA
+/*
+ * A new limit is worth a message once it grew this much: each costs a
+ * worker and a helper wake-up, and the credit is ~300 KiB (half of the
+ * tty's 640 KiB of flip buffers), so 64 KiB steps never starve it.
+ */
+#define TTYRFC_RX_STEP		(4 * TTYRFC_MAX_DATA)
 /* look again this often while the helper has no credit left */
 #define TTYRFC_RX_POLL_MS	100
 
@@ -411,7 +415,8 @@ int ttyrfc_status(struct ttyrfc_port *p, u32 sid, const u32 *modem,
 		p->server_known = true;
 	}
 	if (hstats) {
-		for (i = TTYRFC_STAT_PROTO_ERRORS; i <= TTYRFC_STAT_MAX; i++)
+		for (i = TTYRFC_STAT_PROTO_ERRORS;
+		     i <= TTYRFC_STAT_LOG_SUPPRESSED; i++)
 			p->stats[i] = hstats[i];
 	}
 	spin_unlock_irqrestore(&p->lock, flags);

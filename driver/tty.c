@@ -162,9 +162,17 @@ static int ttyrfc_install(struct tty_driver *driver, struct tty_struct *tty)
 		return -ENODEV;		/* deleted, like an unplugged adapter */
 	tty->driver_data = p;
 	ret = tty_port_install(&p->port, driver, tty);
-	if (ret)
+	if (ret) {
 		ttyrfc_port_put(p);
-	return ret;
+		return ret;
+	}
+	/*
+	 * write() in 64 KiB pieces, not the tty core's 2 KiB: a stream then
+	 * reaches the helper, the server and the board in 16 KiB messages
+	 * rather than 2 KiB ones (the ring takes what it has room for).
+	 */
+	set_bit(TTY_NO_WRITE_SPLIT, &tty->flags);
+	return 0;
 }
 
 static void ttyrfc_cleanup(struct tty_struct *tty)

@@ -127,7 +127,9 @@ struct ttyrfc_port {
 	struct async_icount icount;
 
 	/* sending to the helper */
-	struct mutex send_mutex;	/* one sender at a time keeps order */
+	struct mutex send_mutex;	/* one sleeping sender at a time */
+	bool tx_busy;		/* a message is being sent: order (queue.c) */
+	bool tx_rekick;		/* someone found tx_busy: run the worker */
 	struct delayed_work work;
 	unsigned int retry_ms;	/* backoff while the helper's socket is full */
 

@@ -154,6 +154,7 @@ static void kernel_flush(struct port *p)
 	ret = send_rx(p, p->rx_len);
 	if (ret)
 		goto busy;
+	/* after the data, which is what a reader is waiting for */
 	if (p->confirm_due) {
 		ret = env->confirm(p, p->q.conf_pos, p->q.conf_seq);
 		if (ret)
@@ -798,6 +799,8 @@ static void sock_read(struct port *p)
 
 static void sock_write(struct port *p)
 {
+	uint64_t before = p->q.wire_out;
+
 	while (p->q.len) {
 		ssize_t n = conn_send(&p->conn, outq_data(&p->q), p->q.len);
 
@@ -812,8 +815,13 @@ static void sock_write(struct port *p)
 		}
 		outq_sent(&p->q, n);
 	}
-	if (connected(p))
-		ack_check(p);
+	/*
+	 * The ACK's timestamp on the error queue says when to look at what
+	 * the server has (one SIOCOUTQ per ACK, not per send); the poll is
+	 * for a timestamp lost to a full buffer.
+	 */
+	if (connected(p) && p->q.wire_out != before && !p->ack_poll_at)
+		p->ack_poll_at = now_ms() + ACK_POLL_MS;
 }
 
 void port_sock_event(struct port *p, unsigned int slot, uint32_t gen,

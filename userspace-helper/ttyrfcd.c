@@ -172,8 +172,5 @@ int main(int argc, char **argv)
 				break;
 			}
 		}
-		/* data just passed up may have changed the credit: hear it */
-		if (n > 0 && kernel_read())
-			return 1;
 	}
 }

@@ -124,6 +124,9 @@ enum ttyrfc_stat {
 	TTYRFC_STAT_HELPER_STALE,	/* kernel messages of an old session */
 	TTYRFC_STAT_CONNECTS,		/* TCP connections made */
 	TTYRFC_STAT_LOG_SUPPRESSED,	/* log lines rate-limited away */
+	/* kept by the module again */
+	TTYRFC_STAT_TX_MSGS,		/* data messages handed to the helper */
+	TTYRFC_STAT_TX_DIRECT,		/* of them, sent from write() itself */
 
 	__TTYRFC_STAT_MAX,
 };
