@@ -279,21 +279,19 @@ out:
 }
 
 /*
- * Give tx_busy back. True if someone found it taken meanwhile and wants
- * the worker to run, or (@left) if anything is left for the worker.
+ * write() gives tx_busy back. True if the worker is wanted: it found
+ * tx_busy taken meanwhile, or something is left to send.
  */
-static bool ttyrfc_tx_release(struct ttyrfc_port *p, bool left)
+static bool ttyrfc_direct_release(struct ttyrfc_port *p)
 {
 	unsigned long flags;
 	bool kick;
 
 	spin_lock_irqsave(&p->lock, flags);
 	p->tx_busy = false;
-	kick = p->tx_rekick;
+	kick = p->tx_rekick || p->tx_sent != p->tx_queued || p->ctrl_next ||
+	       p->rx_notify || p->sess != TTYRFC_SESS_RUNNING;
 	p->tx_rekick = false;
-	if (left)
-		kick |= p->tx_sent != p->tx_queued || p->ctrl_next ||
-			p->rx_notify || p->sess != TTYRFC_SESS_RUNNING;
 	spin_unlock_irqrestore(&p->lock, flags);
 	return kick;
 }
@@ -460,7 +458,7 @@ unsigned int ttyrfc_queue_write(struct ttyrfc_port *p, const u8 *data,
 	if (n && ttyrfc_direct_locked(p, flags, n)) {
 		/* releases the lock; anything left or failed: the worker */
 		ret = ttyrfc_pump_data(p, flags, GFP_ATOMIC | __GFP_NOWARN);
-		if (!ttyrfc_tx_release(p, true) && !ret)
+		if (!ttyrfc_direct_release(p) && !ret)
 			return n;
 	} else {
 		spin_unlock_irqrestore(&p->lock, flags);
@@ -562,8 +560,10 @@ static int ttyrfc_pump_one(struct ttyrfc_port *p)
 	}
 	p->tx_busy = true;
 	ret = ttyrfc_pump_item(p, flags);
-	if (ttyrfc_tx_release(p, false) && ret == -ENODATA)
-		ret = 0;	/* someone wanted more meanwhile: look again */
+
+	spin_lock_irqsave(&p->lock, flags);
+	p->tx_busy = false;
+	spin_unlock_irqrestore(&p->lock, flags);
 	return ret;
 }
 
