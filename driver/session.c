@@ -286,25 +286,64 @@ int ttyrfc_link(struct ttyrfc_port *p, u32 sid, u8 state, int err)
 	return 0;
 }
 
-/* RX from the helper: data at position @pos, within the credit given. */
+/*
+ * Nothing waits in the flip buffers. Call with them locked exclusively, so
+ * flush_to_ldisc() is not half-way through them.
+ */
+static bool ttyrfc_flip_empty(struct tty_port *port)
+{
+	struct tty_buffer *head = port->buf.head;
+	/* acquire, paired with the tty core's release of what it linked... */
+	struct tty_buffer *next = smp_load_acquire(&head->next);
+	/* ...and of what it committed, as flush_to_ldisc() reads them */
+	unsigned int commit = smp_load_acquire(&head->commit);
+
+	return commit == head->read && !next;
+}
+
+/*
+ * RX from the helper: data at position @pos, within the credit given.
+ *
+ * When the flip buffers are empty the data goes to the line discipline
+ * here, in the helper's send, as flush_to_ldisc() would pass it: one work
+ * item and its wake-up less on every reply esptool waits for. The buffers
+ * locked exclusively keep the ldisc's receive_buf() single-threaded and
+ * the order with anything already buffered. Whatever the ldisc does not
+ * take now is buffered as before.
+ */
 int ttyrfc_rx(struct ttyrfc_port *p, u32 sid, u64 pos, const u8 *data,
 	      size_t len)
 {
+	struct tty_port *port = &p->port;
 	unsigned long flags;
-	size_t n;
+	size_t took = 0, n;
+	bool direct = false;
+	int ret = 0;
 
+	tty_buffer_lock_exclusive(port);
 	spin_lock_irqsave(&p->lock, flags);
 	if (!ttyrfc_session_check_locked(p, sid)) {
-		spin_unlock_irqrestore(&p->lock, flags);
-		return -ESTALE;
-	}
-	if (pos != p->rx_pos || pos + len > p->rx_limit) {
+		ret = -ESTALE;
+	} else if (pos != p->rx_pos || pos + len > p->rx_limit) {
 		p->stats[TTYRFC_STAT_BAD_MSGS]++;
-		spin_unlock_irqrestore(&p->lock, flags);
-		return pos != p->rx_pos ? -EINVAL : -EOVERFLOW;
+		ret = pos != p->rx_pos ? -EINVAL : -EOVERFLOW;
+	} else {
+		p->rx_pos += len;
+		p->stats[TTYRFC_STAT_RX_MSGS]++;
+		direct = ttyrfc_flip_empty(port);
+		if (direct)
+			p->stats[TTYRFC_STAT_RX_DIRECT]++;
 	}
-	n = tty_insert_flip_string(&p->port, data, len);
-	p->rx_pos += len;
+	spin_unlock_irqrestore(&p->lock, flags);
+	if (ret)
+		goto out;
+
+	/* not under p->lock: the ldisc may echo, i.e. call our write() */
+	if (direct)
+		took = port->client_ops->receive_buf(port, data, NULL, len);
+
+	spin_lock_irqsave(&p->lock, flags);
+	n = took + tty_insert_flip_string(port, data + took, len - took);
 	p->icount.rx += n;
 	p->stats[TTYRFC_STAT_RX_BYTES] += n;
 	if (n < len) {
@@ -313,10 +352,17 @@ int ttyrfc_rx(struct ttyrfc_port *p, u32 sid, u64 pos, const u8 *data,
 		p->icount.buf_overrun++;
 	}
 	spin_unlock_irqrestore(&p->lock, flags);
-
-	tty_flip_buffer_push(&p->port);
-	ttyrfc_rx_credit(p);
-	return 0;
+out:
+	tty_buffer_unlock_exclusive(port);
+	/*
+	 * Our exclusive hold may have stopped flush_to_ldisc() at an empty
+	 * buffer with more behind it, which the unlock does not restart.
+	 */
+	if (!direct || took < len)
+		tty_flip_buffer_push(port);
+	if (!ret)
+		ttyrfc_rx_credit(p);
+	return ret;
 }
 
 /*

@@ -64,6 +64,8 @@ static const char *const stat_names[TTYRFC_STAT_MAX + 1] = {
 	[TTYRFC_STAT_LOG_SUPPRESSED] = "log_suppressed",
 	[TTYRFC_STAT_TX_MSGS] = "tx_msgs",
 	[TTYRFC_STAT_TX_DIRECT] = "tx_direct",
+	[TTYRFC_STAT_RX_MSGS] = "rx_msgs",
+	[TTYRFC_STAT_RX_DIRECT] = "rx_direct",
 };
 
 /* "host:port", "[v6addr]:port", or "mdns://service" (as sysfs' remote) */

@@ -8,6 +8,7 @@
  * answers and nlctrl notifications: we then check that the module is
  * still the one we registered with.
  */
+#define _GNU_SOURCE	/* recvmmsg */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,9 @@
 static struct genl g;
 static struct port *ports[PORTS_LIMIT];
 static int64_t hello_at;	/* ms: register again (0: registered) */
-static char nlbuf[2 * (TTYRFC_MAX_DATA + 4096)];
+/* one recvmmsg() takes what is queued: no extra call to learn it was all */
+#define NL_BATCH	8
+static char nlbuf[NL_BATCH][TTYRFC_MAX_DATA + 4096];
 
 static int k_rx(struct port *p, uint64_t pos, const uint8_t *d, size_t n);
 static int k_link(struct port *p, uint8_t state, int err);
@@ -391,14 +394,24 @@ static void resync(void)
 
 int kernel_read(void)
 {
-	int count = 0;
+	struct mmsghdr mm[NL_BATCH];
+	struct iovec iov[NL_BATCH];
+	int rounds = 0, i, n;
 
 	for (;;) {
-		ssize_t n = recv(mnl_socket_get_fd(g.nl), nlbuf, sizeof(nlbuf),
-				 MSG_DONTWAIT);
-		const struct nlmsghdr *nlh = (const void *)nlbuf;
-		int len = n;
-
+		memset(mm, 0, sizeof(mm));
+		for (i = 0; i < NL_BATCH; i++) {
+			iov[i].iov_base = nlbuf[i];
+			iov[i].iov_len = sizeof(nlbuf[i]);
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+		}
+		/*
+		 * An error after the first message (ENOBUFS) waits for the
+		 * next call; the socket stays readable (EPOLLERR) till then.
+		 */
+		n = recvmmsg(mnl_socket_get_fd(g.nl), mm, NL_BATCH,
+			     MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
@@ -409,10 +422,19 @@ int kernel_read(void)
 			log_msg("netlink receive: %s", strerror(errno));
 			return -errno;
 		}
-		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
-			on_event(nlh, NULL);
-		/* bound the batch so TCP sockets get their turn */
-		if (++count >= 64)
+		for (i = 0; i < n; i++) {
+			const struct nlmsghdr *nlh = (const void *)nlbuf[i];
+			int len = mm[i].msg_len;
+
+			for (; mnl_nlmsg_ok(nlh, len);
+			     nlh = mnl_nlmsg_next(nlh, &len))
+				on_event(nlh, NULL);
+		}
+		/*
+		 * Fewer than asked for: the queue is empty. Bound the batch
+		 * so TCP sockets get their turn.
+		 */
+		if (n < NL_BATCH || ++rounds >= 8)
 			break;
 	}
 	kernel_flush_ports();

@@ -19,7 +19,8 @@
 #   esp_rfc2217_server.py (Debian's esptool 4.7) + simulated ESP32: :4101
 #   recorder.py (records when each SET-CONTROL arrives): :4102
 #   pty_board.py: the simulated ESP32 behind a local PTY, no network (reference)
-# Ports: ttyRFC0 -> :4000, ttyRFC1 -> :4101, ttyRFC2 -> :4102, ttyRFC3.. -> :5000..
+# Ports: ttyRFC0 -> :4000, ttyRFC1 -> :4101, ttyRFC2 -> :4102, ttyRFC3.. -> :5000..,
+#        the next one -> :4001 with --raw (ttyrfc's own cost, without the telnet accepter's)
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cache.sh
@@ -103,8 +104,11 @@ done
 [ ${#adds[@]} = 0 ] || wait "${adds[@]}"
 for _ in $(seq 50); do [ -e /dev/ttyRFC$((NMULTI + 2)) ] && break; sleep 0.1; done
 [ -e /dev/ttyRFC$((NMULTI + 2)) ] || die "ttyrfcctl add: no /dev/ttyRFC$((NMULTI + 2))"
+RAWDEV=/dev/$(userspace-helper/ttyrfcctl add --raw 127.0.0.1:4001) || die "ttyrfcctl add --raw failed"
+for _ in $(seq 50); do [ -e "$RAWDEV" ] && break; sleep 0.1; done
+[ -e "$RAWDEV" ] || die "ttyrfcctl add --raw: no $RAWDEV"
 echo "{\"kind\":\"helper\",\"when\":\"start\",\"rss_kib\":$(awk '/^VmRSS:/ {print $2}' /proc/$HELPER_PID/status)}"
-say "setup done: ser2net ($((NMULTI + 2)) accepters), esp_rfc2217_server, recorder, $((NMULTI + 3)) ports"
+say "setup done: ser2net ($((NMULTI + 2)) accepters), esp_rfc2217_server, recorder, $((NMULTI + 4)) ports"
 
 # ---------------------------------------------------------------- echo
 socat_bench() {	# socat_bench ROUND
@@ -122,6 +126,8 @@ want echo && for r in $(seq "$ROUNDS"); do
 	$PY tests/bench/echo_bench.py "raw TCP socket" tcp:127.0.0.1:4001 --kib "$KIB" --rtt "$RTT" --round "$r"
 	sleep 0.3
 	$PY tests/bench/echo_bench.py "/dev/ttyRFC0" /dev/ttyRFC0 --kib "$KIB" --rtt "$RTT" --round "$r"
+	sleep 0.3
+	$PY tests/bench/echo_bench.py "ttyRFC --raw" "$RAWDEV" --kib "$KIB" --rtt "$RTT" --round "$r"
 	sleep 0.3
 	socat_bench "$r"
 	sleep 0.3

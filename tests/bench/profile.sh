@@ -26,7 +26,7 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 have() { [ -d "/sys/kernel/tracing/events/${1%%:*}/${1#*:}" ]; }
 COUNT=
 for e in sched:sched_switch workqueue:workqueue_execute_start \
-	syscalls:sys_enter_{epoll_wait,sendmsg,recvmsg,sendto,recvfrom,write,read,pselect6,poll,ppoll}; do
+	syscalls:sys_enter_{epoll_wait,sendmsg,recvmsg,recvmmsg,sendto,recvfrom,write,read,pselect6,poll,ppoll}; do
 	have "$e" && COUNT+=${COUNT:+,}$e
 done
 

@@ -59,7 +59,8 @@ class Results:
         return r[0] if r else {}
 
 
-ECHO_CLIENTS = ['raw TCP socket', '/dev/ttyRFC0', 'socat pty bridge', 'pyserial rfc2217://']
+ECHO_CLIENTS = ['raw TCP socket', '/dev/ttyRFC0', 'ttyRFC --raw', 'socat pty bridge',
+                'pyserial rfc2217://']
 ESP_PATHS = [('ttyrfc', '/dev/ttyRFC1'), ('rfc2217', 'esptool rfc2217://'), ('pty', 'local PTY')]
 ESP_ROWS = [('chip_id', 'rom'), ('chip_id', 'stub'), ('write_flash', 'stub'), ('write_flash', 'rom')]
 
@@ -203,6 +204,9 @@ def main():
             fmt(ratio(med(p50[c]), raw_p50)), spread(p99[c], 3)))
     w('')
     w('- raw TCP socket: a plain `tcp` accepter of the same ser2net on the same board (no RFC 2217).')
+    w('- ttyRFC --raw: a port added with `ttyrfcctl add --raw` to that same plain accepter: the')
+    w('  whole ttyrfc path (tty, module, netlink, ttyrfcd) without ser2net\'s telnet(rfc2217)')
+    w('  accepter, so its gap to raw TCP is ttyrfc\'s own cost.')
     w('- socat pty bridge: `socat pty,raw,echo=0 tcp:…` to that accepter; the client uses the PTY.')
     w('- pyserial rfc2217://: `serial_for_url("rfc2217://…?ign_set_control")` to the RFC 2217 accepter.')
     w('')
@@ -364,7 +368,8 @@ def chart(png, clients, mbs, p50, raw_mbs, raw_p50, ctl, esp, floor, multi):
         print('report.py: no gnuplot (apt-get install gnuplot-nox); chart not drawn', file=sys.stderr)
         return
     d = tempfile.mkdtemp()
-    short = {'raw TCP socket': 'raw TCP', '/dev/ttyRFC0': 'ttyRFC0', 'socat pty bridge': 'socat PTY',
+    short = {'raw TCP socket': 'raw TCP', '/dev/ttyRFC0': 'ttyRFC0', 'ttyRFC --raw': 'ttyRFC raw',
+             'socat pty bridge': 'socat PTY',
              'pyserial rfc2217://': 'pyserial'}
 
     def rng(v, base):

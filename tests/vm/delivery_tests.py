@@ -1156,7 +1156,7 @@ def helper_log_count(text):
 COUNTERS = ('tx_bytes', 'rx_bytes', 'rx_dropped', 'tx_resent', 'tx_flushed', 'tx_discarded',
             'stale_dropped', 'opens', 'sessions', 'link_losses', 'ctrl_refused',
             'bad_helper_msgs', 'protocol_errors', 'helper_stale_dropped', 'connects',
-            'log_suppressed', 'tx_msgs', 'tx_direct')
+            'log_suppressed', 'tx_msgs', 'tx_direct', 'rx_msgs', 'rx_direct')
 
 
 def t_counters(*devs):

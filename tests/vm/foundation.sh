@@ -69,9 +69,9 @@ STALL_SIZE=$((SIZE < 4194304 ? 1048576 : 4194304))
 T_VERBOSE=1 t_run "tty not read for 3 s while the device sends: nothing lost" \
 	$PY tests/vm/xfer.py /dev/ttyRFC0 "$PEER0" "$STALL_SIZE" --stall 3
 
-# the path written data takes: requests straight from write(), a stream through
-# the worker in large messages (tx_direct, tx_msgs)
-T_VERBOSE=1 t_run "requests go out from write(), a stream in large messages" \
+# the path data takes: requests straight from write(), replies straight to the
+# ldisc, a stream through the worker in large messages (tx_direct, rx_direct)
+T_VERBOSE=1 t_run "requests go out from write(), replies straight to the ldisc, a stream in large messages" \
 	$PY tests/vm/tx_path.py /dev/ttyRFC0 "$PEER0"
 
 # the common Pi-side mistake: an accepter without telnet(rfc2217)

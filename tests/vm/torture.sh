@@ -87,7 +87,11 @@ while read -r _ idx remote; do
 done < <(grep '^PORT ' "$STATE")
 t_run "ttyrfcd registered after the torture" \
 	bash -c "pgrep -x ttyrfcd >/dev/null && $TTYRFCCTL list"
-T_TIMEOUT=300 t_tap "$PROGS/torture" --check "${check[@]}"
+# a port that will not open again: what the kernel and ttyrfcd say of it
+T_TIMEOUT=300 t_tap "$PROGS/torture" --check "${check[@]}" || {
+	$TTYRFCCTL show 2>&1 | sed 's/^/# /'
+	tail -n 60 "$LOG/ttyrfcd.log" | sed 's/^/# /'
+}
 
 [ -n "$HELPER_PID" ] && kill "$HELPER_PID" 2>/dev/null
 for p in "${TCP_PORTS[@]}"; do tests/servers/ser2net_pty.sh stop "$p"; done

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""tx_path.py — which way written data takes to ttyrfcd, from the port's counters.
+"""tx_path.py — which way data takes between the tty and ttyrfcd, from the port's counters.
 
     tx_path.py TTY PEER
 
@@ -8,7 +8,9 @@ TTY is /dev/ttyRFCn, PEER the device end of the server's PTY. Two checks:
 - Requests: 40 times, one byte written into an idle stream, answered by one byte
   from PEER (esptool's pattern). Each must go out from write() itself (tx_direct;
   at least 9 in 10), not through the module's worker: that wake-up is latency on
-  every command.
+  every command. Each reply must reach the line discipline in ttyrfcd's send
+  (rx_direct; at least 9 in 10), not wait for the tty core's flip-buffer
+  worker: that wake-up is latency on every reply.
 - A stream: 1 MiB in one write() loop while PEER reads. It must go through the
   worker in messages of 4 KiB or more on average (tx_bytes / tx_msgs), not one
   message per write() or per 2 KiB the tty core cuts writes into.
@@ -85,12 +87,17 @@ def main():
         request(i)
         wait_confirmed(dev, s0['tx_bytes'] + i + 1)
     s1 = stats(dev)
-    d = delta(s0, s1, 'tx_bytes', 'tx_msgs', 'tx_direct')
+    d = delta(s0, s1, 'tx_bytes', 'tx_msgs', 'tx_direct', 'rx_bytes', 'rx_msgs',
+              'rx_direct')
     print('requests: %d one-byte writes, answered: %s' % (n, json.dumps(d)))
     if d['tx_msgs'] != n or d['tx_direct'] < n * 9 // 10:
         fails.append('%d requests into an idle stream: %d messages, %d of them from '
                      'write() (want %d, and at least %d)' %
                      (n, d['tx_msgs'], d['tx_direct'], n, n * 9 // 10))
+    if d['rx_bytes'] != n or d['rx_direct'] < n * 9 // 10:
+        fails.append('%d one-byte replies: %d bytes in %d messages, %d of them passed to '
+                     'the ldisc at once (want %d bytes, and at least %d)' %
+                     (n, d['rx_bytes'], d['rx_msgs'], d['rx_direct'], n, n * 9 // 10))
 
     # a stream: through the worker, in large messages
     size = 1 << 20

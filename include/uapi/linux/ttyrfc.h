@@ -127,6 +127,8 @@ enum ttyrfc_stat {
 	/* kept by the module again */
 	TTYRFC_STAT_TX_MSGS,		/* data messages handed to the helper */
 	TTYRFC_STAT_TX_DIRECT,		/* of them, sent from write() itself */
+	TTYRFC_STAT_RX_MSGS,		/* data messages from the helper */
+	TTYRFC_STAT_RX_DIRECT,		/* of them, passed to the ldisc at once */
 
 	__TTYRFC_STAT_MAX,
 };
