@@ -744,9 +744,8 @@ static int check_mode(int argc, char **argv)
 				prctl(PR_SET_PDEATHSIG, SIGKILL);
 				for (;;)
 					if (poll(&w, 1, 1000) > 0 &&
-					    read(pfd, junk, sizeof(junk)) <= 0 &&
-					    errno != EAGAIN)
-						usleep(100000);
+					    read(pfd, junk, sizeof(junk)) <= 0)
+						usleep(100000);	/* a hang-up */
 			}
 			for (long long t0 = now_ms();;) {
 				fd = open(dev, O_RDWR | O_NOCTTY | O_NONBLOCK |
